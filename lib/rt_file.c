@@ -1,0 +1,222 @@
+#include "rt_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rt_log.h"
+
+static int
+errno_to_rt(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return RT_ERR_NOT_FOUND;
+	case EEXIST:
+		return RT_ERR_EXISTS;
+	case EACCES:
+	case EPERM:
+		return RT_ERR_PERM;
+	case ENOMEM:
+		return RT_ERR_NOMEM;
+	default:
+		return RT_ERR_IO;
+	}
+}
+
+int
+rt_file_read(const char *path, size_t max, struct rt_buf *out)
+{
+	struct stat st;
+	size_t start = out->len;
+	int fd, r = RT_ERR_IO;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno_to_rt(errno);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = RT_ERR_IO;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = RT_ERR_TOO_BIG;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (out->len - start >= max) {
+			char probe;
+
+			/* The file grew while we read it: still over the cap? */
+			if (read(fd, &probe, 1) > 0) {
+				r = RT_ERR_TOO_BIG;
+				goto out;
+			}
+			break;
+		}
+		if ((r = rt_buf_reserve(out, 4096)) != 0)
+			goto out;
+		n = read(fd, out->data + out->len, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = errno_to_rt(errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len - start > max) {
+			r = RT_ERR_TOO_BIG;
+			goto out;
+		}
+	}
+	out->data[out->len] = '\0';
+	r = 0;
+ out:
+	if (r != 0) {
+		out->len = start;
+		if (out->data != NULL)
+			out->data[start] = '\0';
+	}
+	close(fd);
+	return r;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return RT_ERR_TOO_BIG;
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno_to_rt(errno);
+	if (fsync(fd) != 0)
+		r = RT_ERR_IO;
+	close(fd);
+	return r;
+}
+
+int
+rt_file_write(const char *path, const void *data, size_t len, mode_t mode,
+    int excl)
+{
+	char tmp[PATH_MAX];
+	const uint8_t *p = data;
+	int fd = -1, r = RT_ERR_IO;
+
+	if (excl && access(path, F_OK) == 0)
+		return RT_ERR_EXISTS;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return RT_ERR_TOO_BIG;
+	/* O_EXCL on the temp name: never write through a planted link */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+		r = errno_to_rt(errno);
+		log_err("event=file_create_failed path=%s error=\"%s\"", tmp,
+		    strerror(errno));
+		return r;
+	}
+	if (fchmod(fd, mode) != 0)
+		goto out;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (excl) {
+		/* link() fails if the target appeared meanwhile */
+		if (link(tmp, path) != 0) {
+			r = errno_to_rt(errno);
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) != 0)
+		goto out;
+	r = fsync_dir_of(path);
+	return r;
+ out:
+	if (r == RT_ERR_IO)
+		log_err("event=file_write_failed path=%s error=\"%s\"", path,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int
+rt_file_check_private(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno_to_rt(errno);
+	if ((st.st_mode & 077) != 0)
+		return RT_ERR_PERM;
+	return 0;
+}
+
+int
+rt_file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+int
+rt_dir_ensure(const char *dir, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return errno_to_rt(errno);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return RT_ERR_IO;
+	return 0;
+}
+
+int
+rt_file_lock(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return errno_to_rt(errno);
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return RT_ERR_IO;
+		}
+	}
+	return fd;
+}
+
+void
+rt_file_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,40 @@
+/*
+ * rt_file: the file operations roamtrust trusts itself to get right once.
+ *
+ * Reads are bounded (a file over max is RT_ERR_TOO_BIG, not a partial
+ * read). Writes are atomic: a temporary file in the same folder, written,
+ * fsync'ed, renamed over the target, then the folder fsync'ed, so a crash
+ * leaves the old file or the new one, never half of either. Files holding
+ * private keys are created 0600 and refused on load when group or others
+ * can read them.
+ */
+#ifndef RT_FILE_H
+#define RT_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "rt_buf.h"
+#include "rt_err.h"
+
+/* Appends the whole file to out (out's cap also applies); max bytes. */
+int rt_file_read(const char *path, size_t max, struct rt_buf *out) RT_WUR;
+/*
+ * Atomically replaces path with data, created with mode. With excl the
+ * call fails with RT_ERR_EXISTS when path already exists.
+ */
+int rt_file_write(const char *path, const void *data, size_t len, mode_t mode,
+    int excl) RT_WUR;
+/* RT_ERR_PERM when path is readable or writable by group or others. */
+int rt_file_check_private(const char *path) RT_WUR;
+int rt_file_exists(const char *path);
+/* Creates dir (one level) with mode if missing. */
+int rt_dir_ensure(const char *dir, mode_t mode) RT_WUR;
+/*
+ * Takes an exclusive advisory lock on path (created if missing), waiting
+ * for it. Returns a descriptor for rt_file_unlock or RT_ERR_*.
+ */
+int rt_file_lock(const char *path) RT_WUR;
+void rt_file_unlock(int fd);
+
+#endif
