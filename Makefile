@@ -26,7 +26,7 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 RT_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARNINGS) $(HARDEN) \
 	$(if $(WERROR),-Werror) \
 	$(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
-	-Ilib -I$(BUILD)/gen -Ipki -Ibroker -Iagent -I/usr/include/libxml2
+	-Ilib -I$(BUILD)/gen -Ipki -Ibroker -Iagent -Itests/unit -I/usr/include/libxml2
 RT_LDFLAGS := -pie -Wl,-z,relro,-z,now $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 LIBS := -lxml2 -lssl -lcrypto -linih -lcurl -lsqlite3 -lpthread -lm
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ rt_file_read(const char *path, size_t max, struct rt_buf *out)
 	size_t start = out->len;
 	int fd, r = RT_ERR_IO;
 
+	if (max == 0)
+		return RT_ERR_BAD_INPUT;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno_to_rt(errno);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -49,6 +52,7 @@ rt_file_read(const char *path, size_t max, struct rt_buf *out)
 		goto out;
 	}
 	for (;;) {
+		size_t chunk = max - (out->len - start);
 		ssize_t n;
 
 		if (out->len - start >= max) {
@@ -61,9 +65,12 @@ rt_file_read(const char *path, size_t max, struct rt_buf *out)
 			}
 			break;
 		}
-		if ((r = rt_buf_reserve(out, 4096)) != 0)
+		/* never ask for room past max: a buffer capped at max must do */
+		if (chunk > 4096)
+			chunk = 4096;
+		if ((r = rt_buf_reserve(out, chunk)) != 0)
 			goto out;
-		n = read(fd, out->data + out->len, 4096);
+		n = read(fd, out->data + out->len, chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -106,6 +113,8 @@ fsync_dir_of(const char *path)
 	return r;
 }
 
+static atomic_ulong write_seq;
+
 int
 rt_file_write(const char *path, const void *data, size_t len, mode_t mode,
     int excl)
@@ -116,8 +125,9 @@ rt_file_write(const char *path, const void *data, size_t len, mode_t mode,
 
 	if (excl && access(path, F_OK) == 0)
 		return RT_ERR_EXISTS;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp))
+	/* unique per call: threads of one process may write the same path */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lu", path, (long)getpid(),
+	    (unsigned long)atomic_fetch_add(&write_seq, 1)) >= (int)sizeof(tmp))
 		return RT_ERR_TOO_BIG;
 	/* O_EXCL on the temp name: never write through a planted link */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {

@@ -70,6 +70,7 @@ static const char *
 level_name(enum rt_log_level level)
 {
 	switch (level) {
+	case RT_LOG_NONE:
 	case RT_LOG_ERR:
 		return "err";
 	case RT_LOG_WARN:

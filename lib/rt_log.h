@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 enum rt_log_level {
+	RT_LOG_NONE = 0,	/* as a threshold: log nothing */
 	RT_LOG_ERR = 3,
 	RT_LOG_WARN = 4,
 	RT_LOG_INFO = 6,

@@ -88,8 +88,10 @@ rt_trust_add_ca(struct rt_trust *trust, X509 *ca)
 		log_err("event=ca_refused reason=\"not a self-signed CA certificate\"");
 		return RT_ERR_CERT_BAD;
 	}
+	if (!X509_up_ref(ca))
+		return RT_ERR_INTERNAL;
 	pthread_rwlock_wrlock(&trust->lock);
-	if (!X509_up_ref(ca) || !sk_X509_push(trust->cas, ca)) {
+	if (!sk_X509_push(trust->cas, ca)) {
 		X509_free(ca);
 		r = RT_ERR_NOMEM;
 	}

@@ -144,6 +144,13 @@ xml_check_shape(xmlDocPtr doc)
 		if (node->type == XML_ENTITY_REF_NODE || node->type == XML_DTD_NODE ||
 		    node->type == XML_ENTITY_DECL)
 			return RT_ERR_XML_DTD;
+		/*
+		 * Our documents carry no comments or processing instructions;
+		 * refusing them keeps every simple element one text node, the
+		 * same text the schema validated.
+		 */
+		if (node->type == XML_COMMENT_NODE || node->type == XML_PI_NODE)
+			return RT_ERR_XML_PARSE;
 		if (node->children != NULL && node->type == XML_ELEMENT_NODE) {
 			if (++depth > RT_XML_MAX_DEPTH)
 				return RT_ERR_TOO_DEEP;
@@ -186,7 +193,8 @@ rt_xml_parse(const uint8_t *data, size_t len, size_t max, xmlDocPtr *docp)
 	 */
 	doc = xmlCtxtReadMemory(tls->parser, (const char *)data, (int)len,
 	    "urn:roamtrust:document", "UTF-8",
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *e = xmlCtxtGetLastError(tls->parser);
 

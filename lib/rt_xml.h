@@ -5,7 +5,8 @@
  * first), and even so libxml2 is held on a short leash: a size cap before
  * parsing, any DTD or entity declaration refused before libxml2 sees the
  * bytes (no XXE, no billion laughs, no external DTD), no network, no entity
- * substitution, UTF-8 only, a depth cap and a node-count cap on the tree.
+ * substitution, UTF-8 only, no comments or processing instructions (CDATA
+ * is merged into text), a depth cap and a node-count cap on the tree.
  * Validation runs against the schemas compiled into the binary
  * (schemas/roamtrust.xsd), compiled once and shared by all threads; each
  * thread reuses its own parser and validation contexts.
