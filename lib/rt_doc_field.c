@@ -74,8 +74,10 @@ put_indent(struct rt_buf *buf, int indent)
 {
 	static const char spaces[] = "                ";
 
-	if (indent < 0 || (size_t)indent >= sizeof(spaces))
-		indent = 0;
+	if (indent < 0)
+		return 0;
+	if ((size_t)indent >= sizeof(spaces))
+		indent = sizeof(spaces) - 1;
 	return rt_buf_append(buf, spaces, (size_t)indent);
 }
 
@@ -101,7 +103,7 @@ rt_fields_write(struct rt_buf *buf, int indent, const struct rt_field *fields,
 			for (int k = 0; k < count && r == 0; k++)
 				if ((r = put_indent(buf, indent)) == 0 &&
 				    (r = rt_xml_put_text(buf, f->name,
-				    text + (size_t)k * f->cap)) == 0)
+				    text + (size_t)k * f->cap)) == 0 && indent >= 0)
 					r = rt_buf_append_str(buf, "\n");
 			continue;
 		}
@@ -127,7 +129,7 @@ rt_fields_write(struct rt_buf *buf, int indent, const struct rt_field *fields,
 		case RT_FIELD_CUSTOM:
 			break;
 		}
-		if (r == 0)
+		if (r == 0 && indent >= 0)
 			r = rt_buf_append_str(buf, "\n");
 	}
 	if (nextp != NULL)
@@ -136,7 +138,8 @@ rt_fields_write(struct rt_buf *buf, int indent, const struct rt_field *fields,
 }
 
 int
-rt_doc_begin(struct rt_buf *xml, const char *root, const char *id, int decl)
+rt_doc_begin(struct rt_buf *xml, const char *root, const char *id, int decl,
+    int indent)
 {
 	int r;
 
@@ -146,5 +149,16 @@ rt_doc_begin(struct rt_buf *xml, const char *root, const char *id, int decl)
 		return r;
 	if (id != NULL && (r = rt_buf_printf(xml, " id=\"%s\"", id)) != 0)
 		return r;
-	return rt_buf_append_str(xml, ">\n");
+	return rt_buf_append_str(xml, indent >= 0 ? ">\n" : ">");
+}
+
+int
+rt_doc_line(struct rt_buf *xml, int indent, const char *text)
+{
+	int r;
+
+	if ((r = put_indent(xml, indent)) != 0 ||
+	    (r = rt_buf_append_str(xml, text)) != 0)
+		return r;
+	return indent >= 0 ? rt_buf_append_str(xml, "\n") : 0;
 }

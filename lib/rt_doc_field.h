@@ -31,6 +31,9 @@ struct rt_field {
 	size_t count_offset;	/* LIST: offset of the int count */
 };
 
+/* indent value for documents on the wire: no indentation, no newlines */
+#define RT_COMPACT (-1)
+
 #define RT_XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
 #define RT_FIELD_END {NULL, RT_FIELD_TEXT, 0, 0, 0, 0, 0}
@@ -39,18 +42,23 @@ struct rt_field {
 int rt_fields_read(xmlNodePtr parent, const struct rt_field *fields,
     void *base) RT_WUR;
 /*
- * Writes the fields of base as child elements, one per line at indent
- * spaces, up to (not including) the field named stop (NULL: all). Returns
- * the index reached in *nextp when not NULL.
+ * Writes the fields of base from index from as child elements, one per
+ * line at indent spaces (RT_COMPACT: all on one line), up to the first
+ * RT_FIELD_CUSTOM field or the end; the index reached goes to *nextp when
+ * not NULL.
  */
 int rt_fields_write(struct rt_buf *buf, int indent, const struct rt_field *fields,
     const void *base, size_t from, size_t *nextp) RT_WUR;
 
 /*
  * Appends the start tag of root in our namespace, with id="..." when id
- * is not NULL, preceded by the XML declaration when decl is set.
+ * is not NULL, preceded by the XML declaration when decl is set, followed
+ * by a newline unless indent is RT_COMPACT.
  */
 int rt_doc_begin(struct rt_buf *xml, const char *root, const char *id,
-    int decl) RT_WUR;
+    int decl, int indent) RT_WUR;
+/* Appends indent spaces, then text, then a newline (none of the two when
+ * indent is RT_COMPACT). */
+int rt_doc_line(struct rt_buf *xml, int indent, const char *text) RT_WUR;
 
 #endif

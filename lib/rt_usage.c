@@ -33,22 +33,27 @@ usage_record_write(const struct rt_usage_record *u, int indent, int standalone,
 {
 	int r;
 
+	char start[RT_ID_MAX + 32];
+
 	if (standalone) {
-		if ((r = rt_doc_begin(xml, "UsageRecord", u->id, 1)) != 0)
+		if ((r = rt_doc_begin(xml, "UsageRecord", u->id, 1, indent)) != 0)
 			return r;
-	} else if ((r = rt_buf_printf(xml, "%*s<UsageRecord id=\"", indent, "")) != 0 ||
-	    (r = rt_buf_append_xml(xml, u->id)) != 0 ||
-	    (r = rt_buf_append_str(xml, "\">\n")) != 0)
+	} else {
+		/* the id is a UUID (schema), nothing to escape */
+		snprintf(start, sizeof(start), "<UsageRecord id=\"%s\">", u->id);
+		if ((r = rt_doc_line(xml, indent, start)) != 0)
+			return r;
+	}
+	if ((r = rt_fields_write(xml, indent >= 0 ? indent + 2 : RT_COMPACT,
+	    usage_fields, u, 0, NULL)) != 0)
 		return r;
-	if ((r = rt_fields_write(xml, indent + 2, usage_fields, u, 0, NULL)) != 0)
-		return r;
-	return rt_buf_printf(xml, "%*s</UsageRecord>\n", indent, "");
+	return rt_doc_line(xml, indent, "</UsageRecord>");
 }
 
 int
 rt_usage_record_encode(const struct rt_usage_record *u, struct rt_buf *xml)
 {
-	return usage_record_write(u, 0, 1, xml);
+	return usage_record_write(u, RT_COMPACT, 1, xml);
 }
 
 int
@@ -62,12 +67,15 @@ int
 rt_usage_record_from_node(xmlNodePtr node, struct rt_usage_record *u)
 {
 	const char *id = rt_xml_attr(node, "id");
+	int r;
 
 	memset(u, 0, sizeof(*u));
 	if (id == NULL || strlen(id) >= sizeof(u->id))
 		return RT_ERR_SCHEMA;
 	memcpy(u->id, id, strlen(id) + 1);
-	return rt_fields_read(node, usage_fields, u);
+	if ((r = rt_fields_read(node, usage_fields, u)) != 0)
+		return r;
+	return rt_sip_uri_valid(u->subscriber) ? 0 : RT_ERR_SCHEMA;
 }
 
 /* What the schema cannot say: the period makes sense. */
@@ -127,13 +135,15 @@ rt_usage_batch_encode(const struct rt_usage_batch *b, struct rt_buf *xml)
 
 	if (b->nrecords == 0 || b->nrecords > RT_BATCH_MAX)
 		return RT_ERR_BAD_INPUT;
-	if ((r = rt_doc_begin(xml, "UsageBatch", b->id, 1)) != 0 ||
-	    (r = rt_fields_write(xml, 2, batch_fields, b, 0, NULL)) != 0)
+	/* compact: batches travel between brokers */
+	if ((r = rt_doc_begin(xml, "UsageBatch", b->id, 1, RT_COMPACT)) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, batch_fields, b, 0, NULL)) != 0)
 		return r;
 	for (size_t i = 0; i < b->nrecords; i++)
-		if ((r = rt_usage_record_encode_element(&b->records[i], 2, xml)) != 0)
+		if ((r = rt_usage_record_encode_element(&b->records[i], RT_COMPACT,
+		    xml)) != 0)
 			return r;
-	return rt_buf_append_str(xml, "</UsageBatch>\n");
+	return rt_buf_append_str(xml, "</UsageBatch>");
 }
 
 void
@@ -235,7 +245,7 @@ rt_export_encode_begin(const struct rt_export_header *h, struct rt_buf *xml)
 {
 	int r;
 
-	if ((r = rt_doc_begin(xml, "SettlementExport", h->id, 1)) != 0)
+	if ((r = rt_doc_begin(xml, "SettlementExport", h->id, 1, 0)) != 0)
 		return r;
 	return rt_fields_write(xml, 2, export_fields, h, 0, NULL);
 }

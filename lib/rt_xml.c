@@ -191,10 +191,9 @@ rt_xml_parse(const uint8_t *data, size_t len, size_t max, xmlDocPtr *docp)
 	 * No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR,
 	 * no XINCLUDE, no HUGE (libxml2 keeps its own limits too).
 	 */
-	doc = xmlCtxtReadMemory(tls->parser, (const char *)data, (int)len,
-	    "urn:roamtrust:document", "UTF-8",
-	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
-	    XML_PARSE_NOWARNING);
+	doc = xmlCtxtReadMemory(tls->parser, (const char *)data, (int)len, NULL,
+	    NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
+	    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *e = xmlCtxtGetLastError(tls->parser);
 
@@ -212,6 +211,12 @@ rt_xml_parse(const uint8_t *data, size_t len, size_t max, xmlDocPtr *docp)
 	xmlCtxtReset(tls->parser);
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
 		r = RT_ERR_XML_DTD;
+		goto out;
+	}
+	/* UTF-8 only (the default); a declared other encoding is refused */
+	if (doc->encoding != NULL &&
+	    xmlStrcasecmp(doc->encoding, (const xmlChar *)"UTF-8") != 0) {
+		r = RT_ERR_XML_PARSE;
 		goto out;
 	}
 	if ((r = xml_check_shape(doc)) != 0)

@@ -1,11 +1,13 @@
 /*
  * libFuzzer target: the DER/PEM parsers that see bytes from outside before
  * anything is verified: certificates, CRLs (fetched over http or pushed by
- * a peer) and CMS signatures. The first byte picks the parser.
+ * a peer), CMS signatures and CSRs (sent to the federation operator). The
+ * first byte picks the parser.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "pki.h"
 #include "rt_cms.h"
 #include "rt_log.h"
 #include "rt_x509.h"
@@ -34,10 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char realm[RT_REALM_MAX];
 	X509_CRL *crl = NULL;
 	X509 *cert = NULL;
+	X509_REQ *csr = NULL;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (rt_cert_parse(data + 1, size - 1, &cert) == 0) {
 			if (rt_cert_realm(cert, realm, sizeof(realm)) == 0 &&
@@ -57,6 +60,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rt_cms_verify(trust, content, sizeof(content) - 1, data + 1,
 		    size - 1, 0, &signers) == 0)
 			abort();	/* no CA, no cached signer */
+		break;
+	case 3:
+		if (pki_request_parse(data + 1, size - 1, &csr) == 0) {
+			(void)!pki_request_realm(csr, realm, sizeof(realm));
+			X509_REQ_free(csr);
+		}
 		break;
 	}
 	return 0;
