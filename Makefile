@@ -28,7 +28,7 @@ RT_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARNINGS) $(HARDEN) \
 	$(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
 	-Ilib -I$(BUILD)/gen -Ipki -Ibroker -Iagent -Itests/unit -I/usr/include/libxml2
 RT_LDFLAGS := -pie -Wl,-z,relro,-z,now $(if $(SANITIZE),-fsanitize=$(SANITIZE))
-LIBS := -lxml2 -lssl -lcrypto -linih -lcurl -lsqlite3 -lpthread -lm
+LIBS := -lnng -lmicrohttpd -lxml2 -lssl -lcrypto -linih -lcurl -lsqlite3 -lpthread -lm
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/rt_schemas.o
@@ -47,9 +47,6 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
 BINS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(p)/main.c),$(BUILD)/roamtrust-$(p)))
 PROGRAM_LIBS := $(foreach p,$(PROGRAMS),$(if $($(p)_MODS),$(BUILD)/lib$(p).a))
-PROGRAM_EXTRA_LIBS_broker := -lnng -lmicrohttpd
-PROGRAM_EXTRA_LIBS_agent := -lnng -lmicrohttpd
-NET_LIBS := $(if $(wildcard broker/*.c agent/*.c),-lnng -lmicrohttpd)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -57,6 +54,8 @@ TEST_HELPER_SRC := $(wildcard tests/unit/helper_*.c)
 TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
@@ -86,27 +85,32 @@ $(BUILD)/librt.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/roamtrust-%: $(BUILD)/%/main.o $(BUILD)/lib%.a $(BUILD)/librt.a
-	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(PROGRAM_EXTRA_LIBS_$*) $(LIBS)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TEST_HELPER_OBJ) $(PROGRAM_LIBS) $(BUILD)/librt.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ -lcmocka $(NET_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(PROGRAM_LIBS) $(BUILD)/librt.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(NET_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench/bench_%: $(BUILD)/tests/bench/bench_%.o $(TEST_HELPER_OBJ) $(PROGRAM_LIBS) $(BUILD)/librt.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ -lcmocka $(NET_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
-test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+# Small programs the integration tests drive (test servers, frame crafters).
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(PROGRAM_LIBS) $(BUILD)/librt.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(LIBS)
+
+test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
 demo: deps all
 	@BUILD=$(BUILD) examples/demo.sh
 
-bench: deps all $(BENCH_BINS)
+bench: deps all $(BENCH_BINS) $(TOOL_BINS)
 	@for b in $(BENCH_BINS); do BUILD=$(BUILD) $$b || exit 1; done
 	@for s in $(wildcard tests/bench/*.sh); do BUILD=$(BUILD) $$s || exit 1; done
 
@@ -121,9 +125,9 @@ fuzz-build: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(PROGRAM_LIBS) $(BUILD)/librt.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(RT_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(NET_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(RT_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
-valgrind: all $(UNIT_BINS)
+valgrind: all $(UNIT_BINS) $(TOOL_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "valgrind $$t"; \
 		valgrind -q --error-exitcode=1 --leak-check=full \

@@ -47,6 +47,7 @@ static const struct err_entry err_table[] = {
 	{"timeout", "timed out"},
 	{"unavailable", "unavailable"},
 	{"denied", "denied by policy"},
+	{"no_agreement", "no valid roaming agreement"},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == -RT_ERR_LAST,

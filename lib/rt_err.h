@@ -53,7 +53,8 @@ enum rt_err {
 	RT_ERR_TIMEOUT = -37,	   /* operation timed out */
 	RT_ERR_UNAVAILABLE = -38,  /* peer or service unavailable */
 	RT_ERR_DENIED = -39,	   /* refused by policy */
-	RT_ERR_LAST = -40
+	RT_ERR_NO_AGREEMENT = -40, /* no valid roaming agreement with the realm */
+	RT_ERR_LAST = -41
 };
 
 /* A short human phrase for code ("certificate revoked"). Never NULL. */

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,14 @@ struct trust_entry {
 	int serial_len;
 };
 
+#define EVICTED_MAX 64
+
+/* A realm whose certificate a CRL evicted from the cache, and why. */
+struct trust_evicted {
+	char realm[RT_REALM_MAX];
+	int reason;
+};
+
 struct rt_trust {
 	pthread_rwlock_t lock;
 	struct rt_trust_options opts;
@@ -29,7 +38,12 @@ struct rt_trust {
 	struct trust_entry *cache;
 	size_t cache_len;
 	size_t cache_max;
+	struct trust_evicted evicted[EVICTED_MAX];
+	size_t evicted_next;
 };
+
+static int verify_chain(struct rt_trust *trust, X509 *cert,
+    STACK_OF(X509) *extra, time_t now);
 
 int
 rt_trust_new(const struct rt_trust_options *opts, struct rt_trust **trustp)
@@ -114,6 +128,38 @@ rt_trust_load_ca(struct rt_trust *trust, const char *path)
 	return r;
 }
 
+static void
+evicted_remember(struct rt_trust *trust, const char *realm, int reason)
+{
+	struct trust_evicted *e = &trust->evicted[trust->evicted_next++ % EVICTED_MAX];
+
+	snprintf(e->realm, sizeof(e->realm), "%s", realm);
+	e->reason = reason;
+}
+
+/* Keeps the cached certificates the current CRL still accepts; called
+ * with the write lock held. */
+static void
+cache_recheck(struct rt_trust *trust, time_t now)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < trust->cache_len; i++) {
+		struct trust_entry *e = &trust->cache[i];
+		int r = verify_chain(trust, e->cert, NULL, now);
+
+		if (r != 0) {
+			log_warn("event=cert_evicted realm=%s reason=%s", e->realm,
+			    rt_errname(r));
+			evicted_remember(trust, e->realm, r);
+			X509_free(e->cert);
+			continue;
+		}
+		trust->cache[kept++] = *e;
+	}
+	trust->cache_len = kept;
+}
+
 static int
 crl_number_cmp(X509_CRL *a, X509_CRL *b)
 {
@@ -182,7 +228,7 @@ rt_trust_set_crl(struct rt_trust *trust, X509_CRL *crl, time_t now)
 	X509_CRL_free(trust->crl);
 	trust->crl = crl;
 	trust->crl_next_update = next;
-	cache_clear(trust);
+	cache_recheck(trust, now);
  out:
 	pthread_rwlock_unlock(&trust->lock);
 	return r;
@@ -404,6 +450,80 @@ rt_trust_find_signer(struct rt_trust *trust, CMS_SignerInfo *si, time_t now,
 		memcpy(realm, e->realm, strlen(e->realm) + 1);
 		r = 0;
 		goto out;
+	}
+ out:
+	pthread_rwlock_unlock(&trust->lock);
+	return r;
+}
+
+int
+rt_trust_crl_info(struct rt_trust *trust, time_t *last_updatep, long *numberp)
+{
+	ASN1_INTEGER *num = NULL;
+	int r = 0;
+
+	pthread_rwlock_rdlock(&trust->lock);
+	if (trust->crl == NULL) {
+		r = RT_ERR_CRL_MISSING;
+		goto out;
+	}
+	if (rt_asn1_time_to_unix(X509_CRL_get0_lastUpdate(trust->crl),
+	    last_updatep) != 0)
+		*last_updatep = 0;
+	num = X509_CRL_get_ext_d2i(trust->crl, NID_crl_number, NULL, NULL);
+	*numberp = num != NULL ? ASN1_INTEGER_get(num) : -1;
+ out:
+	pthread_rwlock_unlock(&trust->lock);
+	ASN1_INTEGER_free(num);
+	return r;
+}
+
+X509_CRL *
+rt_trust_crl_get(struct rt_trust *trust)
+{
+	X509_CRL *crl = NULL;
+
+	pthread_rwlock_rdlock(&trust->lock);
+	if (trust->crl != NULL && X509_CRL_up_ref(trust->crl))
+		crl = trust->crl;
+	pthread_rwlock_unlock(&trust->lock);
+	return crl;
+}
+
+int
+rt_trust_realm_status(struct rt_trust *trust, const char *realm, time_t now,
+    time_t *not_afterp)
+{
+	int r = RT_ERR_CERT_UNKNOWN;
+
+	pthread_rwlock_rdlock(&trust->lock);
+	if (trust->crl != NULL && trust->crl_next_update < now &&
+	    !trust->opts.allow_stale_crl) {
+		r = RT_ERR_CRL_EXPIRED;
+		goto out;
+	}
+	for (size_t i = 0; i < trust->cache_len; i++) {
+		struct trust_entry *e = &trust->cache[i];
+
+		if (strcmp(e->realm, realm) != 0)
+			continue;
+		if (not_afterp != NULL)
+			*not_afterp = e->not_after;
+		r = e->not_after < now ? RT_ERR_CERT_EXPIRED : 0;
+		if (r == 0)
+			goto out;
+	}
+	if (r != RT_ERR_CERT_UNKNOWN)
+		goto out;
+	/* the newest eviction of this realm says why it is gone */
+	for (size_t k = 0; k < EVICTED_MAX; k++) {
+		struct trust_evicted *e =
+		    &trust->evicted[(trust->evicted_next - 1 - k) % EVICTED_MAX];
+
+		if (e->realm[0] != '\0' && strcmp(e->realm, realm) == 0) {
+			r = e->reason;
+			break;
+		}
 	}
  out:
 	pthread_rwlock_unlock(&trust->lock);

@@ -13,8 +13,9 @@
  * checked for every certificate of the chain (OpenSSL checks none unless
  * told), keyUsage digitalSignature, and a valid realm in the SAN. A CRL is
  * accepted only when our CA signed it; a CRL past its nextUpdate fails
- * closed unless allow_stale_crl was set. Installing a new CRL empties the
- * cache, so a revoked certificate cannot outlive the CRL that revokes it.
+ * closed unless allow_stale_crl was set. Installing a new CRL checks every
+ * cached certificate again and evicts those it revokes (remembering why),
+ * so a revoked certificate cannot outlive the CRL that revokes it.
  * The trust store is safe to share between threads.
  */
 #ifndef RT_X509_H
@@ -93,12 +94,27 @@ int rt_trust_add_ca(struct rt_trust *trust, X509 *ca) RT_WUR;
  * Installs crl (the caller keeps its reference) after checking that one of
  * our CAs signed it and that it is not older than the current one.
  * Returns RT_ERR_CRL_BAD, RT_ERR_CRL_EXPIRED (past nextUpdate at now, unless
- * allowed) or 0. Empties the certificate cache.
+ * allowed) or 0. Re-checks the certificate cache against it.
  */
 int rt_trust_set_crl(struct rt_trust *trust, X509_CRL *crl, time_t now) RT_WUR;
 int rt_trust_load_crl(struct rt_trust *trust, const char *path, time_t now) RT_WUR;
 /* nextUpdate of the current CRL, or 0 when there is none. */
 time_t rt_trust_crl_next_update(struct rt_trust *trust);
+/* lastUpdate and CRL number (-1 when absent) of the current CRL; 0 or
+ * RT_ERR_CRL_MISSING. */
+int rt_trust_crl_info(struct rt_trust *trust, time_t *last_updatep,
+    long *numberp) RT_WUR;
+/* A new reference to the current CRL, or NULL. */
+X509_CRL *rt_trust_crl_get(struct rt_trust *trust);
+/*
+ * What the trust store knows of realm's certificate at now: 0 when a
+ * verified certificate is cached (its notAfter in *not_afterp if not
+ * NULL); RT_ERR_CERT_EXPIRED past its notAfter; the reason a newer CRL
+ * evicted it (RT_ERR_CERT_REVOKED usually); RT_ERR_CRL_EXPIRED when the
+ * CRL is stale and that is not allowed; RT_ERR_CERT_UNKNOWN otherwise.
+ */
+int rt_trust_realm_status(struct rt_trust *trust, const char *realm, time_t now,
+    time_t *not_afterp) RT_WUR;
 /*
  * Verifies cert as a realm certificate at time now (see the top of this
  * file) and caches it. On success writes its realm to realm (RT_REALM_MAX).

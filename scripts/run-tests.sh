@@ -66,7 +66,7 @@ done
 
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
-	run "integration $(basename "$s")" sh "$s"
+	run "integration $(basename "$s")" bash "$s"
 done
 
 echo "tests: $pass suites passed, $fail failed${failed:+ (failed:$failed)}"

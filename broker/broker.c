@@ -1,0 +1,418 @@
+/*
+ * The broker's life cycle (identity, trust, agreements, start, stop), its
+ * watchdog thread, its metrics and its admin commands. See broker.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "rt_admin.h"
+#include "rt_file.h"
+#include "rt_log.h"
+
+static const double rtt_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+    0.1, 0.2, 0.5, 1, 2, 5};
+
+static void
+metrics_scrape(void *arg)
+{
+	struct broker *b = arg;
+	time_t now = rt_time_now(), last = 0, next;
+	long number = -1;
+	int up = 0;
+
+	for (int i = 0; i < b->npeers; i++) {
+		pthread_mutex_lock(&b->peers[i].lock);
+		up += b->peers[i].state == PEER_UP;
+		pthread_mutex_unlock(&b->peers[i].lock);
+	}
+	rt_gauge_set(b->metrics.peers_up, up);
+	rt_gauge_set(b->metrics.peers_down, b->npeers - up);
+	next = rt_trust_crl_next_update(b->trust);
+	if (rt_trust_crl_info(b->trust, &last, &number) == 0) {
+		rt_gauge_set(b->metrics.crl_age, (int64_t)(now - last));
+		rt_gauge_set(b->metrics.crl_next_update, (int64_t)(next - now));
+	}
+}
+
+static int
+metrics_init(struct broker *b)
+{
+	struct broker_metrics *m = &b->metrics;
+	char labels[64];
+	int r;
+
+	if ((r = rt_metrics_new(&m->registry)) != 0)
+		return r;
+	m->frames_in = rt_metrics_counter(m->registry, "roamtrust_frames_in_total",
+	    "verified frames received from peers", NULL);
+	m->frames_out = rt_metrics_counter(m->registry, "roamtrust_frames_out_total",
+	    "frames sent to peers", NULL);
+	for (int t = RT_MSG_UNKNOWN + 1; t <= RT_MSG_ACK; t++) {
+		snprintf(labels, sizeof(labels), "type=\"%s\"", rt_msg_name(t));
+		m->items_in[t] = rt_metrics_counter(m->registry,
+		    "roamtrust_messages_in_total", "messages received, by type", labels);
+	}
+	for (int e = 1; e < -RT_ERR_LAST; e++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", rt_errname(-e));
+		m->refused[e] = rt_metrics_counter(m->registry,
+		    "roamtrust_refused_total", "frames and messages refused, by reason",
+		    labels);
+	}
+	m->crl_fetch_ok = rt_metrics_counter(m->registry, "roamtrust_crl_fetches_total",
+	    "CRL fetches", "result=\"ok\"");
+	m->crl_fetch_failed = rt_metrics_counter(m->registry,
+	    "roamtrust_crl_fetches_total", "CRL fetches", "result=\"failed\"");
+	m->peers_up = rt_metrics_gauge(m->registry, "roamtrust_peers",
+	    "configured peers by state", "state=\"up\"");
+	m->peers_down = rt_metrics_gauge(m->registry, "roamtrust_peers",
+	    "configured peers by state", "state=\"down\"");
+	m->crl_age = rt_metrics_gauge(m->registry, "roamtrust_crl_age_seconds",
+	    "seconds since the current CRL's lastUpdate", NULL);
+	m->crl_next_update = rt_metrics_gauge(m->registry,
+	    "roamtrust_crl_next_update_seconds",
+	    "seconds until the current CRL's nextUpdate (negative: stale)", NULL);
+	m->rtt = rt_metrics_histogram(m->registry, "roamtrust_peer_rtt_seconds",
+	    "ping round-trip time to peers", NULL, rtt_bounds,
+	    sizeof(rtt_bounds) / sizeof(rtt_bounds[0]));
+	return rt_metrics_on_scrape(m->registry, metrics_scrape, b);
+}
+
+void
+broker_count_refusal(struct broker *b, int reason)
+{
+	if (reason < 0 && reason > RT_ERR_LAST)
+		rt_counter_inc(b->metrics.refused[-reason]);
+}
+
+/* A PEM file as a string for nng (certificate, CA). */
+static int
+read_pem(const char *path, struct rt_buf *out)
+{
+	int r = rt_file_read(path, RT_PEM_MAX, out);
+
+	if (r != 0)
+		log_err("event=file_unreadable path=%s reason=%s", path, rt_errname(r));
+	return r;
+}
+
+int
+broker_tls_config(struct broker *b, const char *server_name, nng_tls_config **cfgp)
+{
+	const struct broker_config *bc = b->config;
+	struct rt_buf ca, cert, key, pass;
+	nng_tls_config *cfg = NULL;
+	int r, nerr;
+
+	*cfgp = NULL;
+	rt_buf_init(&ca, RT_PEM_MAX);
+	rt_buf_init(&cert, RT_PEM_MAX);
+	rt_buf_init(&key, RT_PEM_MAX);
+	rt_buf_set_secret(&key);
+	rt_buf_init(&pass, 1024);
+	if ((r = read_pem(bc->ca, &ca)) != 0 || (r = read_pem(bc->cert, &cert)) != 0 ||
+	    (r = rt_file_check_private(bc->key)) != 0 ||
+	    (r = read_pem(bc->key, &key)) != 0 ||
+	    (*bc->key_passphrase_file != '\0' &&
+	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0))
+		goto out;
+	r = RT_ERR_CRYPTO;
+	/*
+	 * nng's defaults verify nothing: require the peer's certificate, chain
+	 * it to the federation CA, and name the realm we dial. Revocation is
+	 * checked at message level (rt_trust), where a new CRL applies at once.
+	 */
+	if ((nerr = nng_tls_config_alloc(&cfg, server_name != NULL ?
+	    NNG_TLS_MODE_CLIENT : NNG_TLS_MODE_SERVER)) != 0 ||
+	    (nerr = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
+	    (nerr = nng_tls_config_ca_chain(cfg, rt_buf_str(&ca), NULL)) != 0 ||
+	    (nerr = nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key),
+	    pass.len > 0 ? rt_buf_str(&pass) : NULL)) != 0 ||
+	    (server_name != NULL &&
+	    (nerr = nng_tls_config_server_name(cfg, server_name)) != 0)) {
+		log_err("event=tls_config_failed error=\"%s\"", nng_strerror(nerr));
+		goto out;
+	}
+	*cfgp = cfg;
+	cfg = NULL;
+	r = 0;
+ out:
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	rt_buf_fini(&ca);
+	rt_buf_fini(&cert);
+	rt_buf_fini(&key);
+	rt_buf_fini(&pass);
+	return r;
+}
+
+/* The CRL at start: the cached one while still fresh, else a first fetch. */
+static void
+crl_bootstrap(struct broker *b)
+{
+	X509_CRL *crl = NULL;
+
+	if (rt_file_exists(b->config->crl_cache) &&
+	    rt_crl_load(b->config->crl_cache, &crl) == 0) {
+		if (rt_trust_set_crl(b->trust, crl, rt_time_now()) == 0)
+			log_info("event=crl_loaded source=cache path=%s",
+			    b->config->crl_cache);
+		X509_CRL_free(crl);
+	}
+}
+
+int
+broker_new(struct broker_config *bc, struct broker **bp)
+{
+	struct rt_trust_options topts = {1, 0, 0};
+	struct rt_buf pass;
+	struct broker *b;
+	int r;
+
+	*bp = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return RT_ERR_NOMEM;
+	b->config = bc;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	pthread_rwlock_init(&b->agreements_lock, NULL);
+	b->started_at = rt_time_now();
+	b->descriptor_serial = (uint64_t)b->started_at;
+	rt_buf_init(&pass, 1024);
+	topts.allow_stale_crl = bc->crl_fail_open;
+	if ((r = rt_xml_init()) != 0 || (r = metrics_init(b)) != 0 ||
+	    (r = rt_dir_ensure(bc->state_dir, 0700)) != 0 ||
+	    (*bc->key_passphrase_file != '\0' &&
+	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) ||
+	    (r = rt_signer_load(bc->key, bc->cert,
+	    pass.len > 0 ? rt_buf_str(&pass) : NULL, &b->signer)) != 0)
+		goto out;
+	if (strcmp(b->signer->realm, bc->realm) != 0) {
+		log_err("event=identity_mismatch realm=%s cert_realm=%s", bc->realm,
+		    b->signer->realm);
+		r = RT_ERR_REALM;
+		goto out;
+	}
+	if ((r = rt_trust_new(&topts, &b->trust)) != 0 ||
+	    (r = rt_trust_load_ca(b->trust, bc->ca)) != 0 ||
+	    (r = rt_replay_new(bc->replay_entries, (uint64_t)bc->skew * 2000 + 1000,
+	    &b->replay)) != 0)
+		goto out;
+	crl_bootstrap(b);
+	/* without a CRL yet, agreements load once the first one arrives */
+	if (rt_trust_crl_next_update(b->trust) == 0)
+		log_info("event=agreements_deferred reason=\"no CRL yet\"");
+	else if (broker_agreements_reload(b) != 0)
+		log_warn("event=agreements_not_loaded dir=%s", bc->agreements_dir);
+	if ((b->peers = calloc((size_t)bc->npeers + 1, sizeof(*b->peers))) == NULL) {
+		r = RT_ERR_NOMEM;
+		goto out;
+	}
+	for (int i = 0; i < bc->npeers; i++) {
+		struct broker_peer *p = &b->peers[i];
+
+		p->broker = b;
+		pthread_mutex_init(&p->lock, NULL);
+		snprintf(p->realm, sizeof(p->realm), "%s", bc->peers[i].realm);
+		snprintf(p->endpoint, sizeof(p->endpoint), "%s", bc->peers[i].endpoint);
+		snprintf(p->reason, sizeof(p->reason), "not started");
+		b->npeers++;
+	}
+	*bp = b;
+	b = NULL;
+	r = 0;
+ out:
+	rt_buf_fini(&pass);
+	if (r != 0)
+		log_err("event=broker_init_failed reason=%s", rt_errname(r));
+	broker_free(b);
+	return r;
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	struct broker *b = arg;
+
+	for (;;) {
+		struct timespec until;
+		uint64_t now_ms;
+		int stop;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_mutex_lock(&b->lock);
+		while (!b->stop && pthread_cond_timedwait(&b->cond, &b->lock, &until) == 0)
+			;
+		stop = b->stop;
+		pthread_mutex_unlock(&b->lock);
+		if (stop)
+			return NULL;
+		now_ms = rt_time_now_ms();
+		broker_crl_check_stale(b, (time_t)(now_ms / 1000));
+		for (int i = 0; i < b->npeers; i++)
+			broker_peer_tick(&b->peers[i], now_ms);
+	}
+}
+
+int
+broker_start(struct broker *b)
+{
+	const struct broker_config *bc = b->config;
+	int r;
+
+	if ((r = rt_admin_listen(bc->admin_socket, broker_admin_handle, b,
+	    &b->admin)) != 0) {
+		log_err("event=admin_listen_failed url=%s reason=%s", bc->admin_socket,
+		    rt_errname(r));
+		return r;
+	}
+	if (*bc->metrics_listen != '\0') {
+		if ((r = rt_metrics_serve(b->metrics.registry, bc->metrics_listen,
+		    NULL)) != 0) {
+			log_err("event=metrics_listen_failed addr=%s reason=%s",
+			    bc->metrics_listen, rt_errname(r));
+			return r;
+		}
+	}
+	if ((r = broker_listen_start(b)) != 0 || (r = broker_peers_start(b)) != 0 ||
+	    (r = broker_crl_start(b)) != 0)
+		return r;
+	if (pthread_create(&b->watchdog, NULL, watchdog_main, b) != 0)
+		return RT_ERR_INTERNAL;
+	b->watchdog_started = 1;
+	log_info("event=broker_started realm=%s peers=%d agreements=%zu", bc->realm,
+	    b->npeers, broker_agreement_count(b));
+	return 0;
+}
+
+void
+broker_stop(struct broker *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->stop = 1;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	if (b->watchdog_started)
+		pthread_join(b->watchdog, NULL);
+	b->watchdog_started = 0;
+	broker_crl_stop(b);
+	rt_admin_close(b->admin);
+	b->admin = NULL;
+	broker_peers_stop(b);
+	broker_listen_stop(b);
+	if (b->metrics.registry != NULL)
+		rt_metrics_stop(b->metrics.registry);
+	log_info("event=broker_stopped realm=%s", b->config->realm);
+}
+
+void
+broker_free(struct broker *b)
+{
+	if (b == NULL)
+		return;
+	for (int i = 0; i < b->npeers; i++)
+		pthread_mutex_destroy(&b->peers[i].lock);
+	free(b->peers);
+	broker_agreements_fini(&b->agreements);
+	rt_replay_free(b->replay);
+	rt_trust_free(b->trust);
+	rt_signer_free(b->signer);
+	rt_metrics_free(b->metrics.registry);
+	pthread_rwlock_destroy(&b->agreements_lock);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* ---- admin commands ---- */
+
+static void
+fmt_time(time_t t, char *out)
+{
+	if (t <= 0)
+		snprintf(out, RT_TIME_STR_LEN + 1, "-");
+	else
+		rt_time_format(t, out);
+}
+
+static int
+admin_status(struct broker *b, struct rt_buf *out)
+{
+	char next[RT_TIME_STR_LEN + 1], last[RT_TIME_STR_LEN + 1];
+	time_t now = rt_time_now(), lu = 0;
+	long number = -1;
+	int up = 0, r;
+
+	for (int i = 0; i < b->npeers; i++) {
+		pthread_mutex_lock(&b->peers[i].lock);
+		up += b->peers[i].state == PEER_UP;
+		pthread_mutex_unlock(&b->peers[i].lock);
+	}
+	if (rt_trust_crl_info(b->trust, &lu, &number) != 0)
+		lu = 0;
+	fmt_time(lu, last);
+	fmt_time(rt_trust_crl_next_update(b->trust), next);
+	if ((r = rt_buf_printf(out,
+	    "realm:       %s\nlistening:   %s\nuptime:      %lds\n"
+	    "peers:       %d up of %d\nagreements:  %zu valid\n"
+	    "CRL:         number %ld, issued %s, next update %s%s\n"
+	    "replay ids:  %zu remembered\n",
+	    b->config->realm, b->config->listen, (long)(now - b->started_at), up,
+	    b->npeers, broker_agreement_count(b), number, last, next,
+	    rt_trust_crl_next_update(b->trust) != 0 &&
+	    rt_trust_crl_next_update(b->trust) < now ? " (STALE)" : "",
+	    rt_replay_size(b->replay))) != 0)
+		return r;
+	return broker_listen_describe(b, out);
+}
+
+static int
+admin_peers(struct broker *b, struct rt_buf *out)
+{
+	uint64_t now = rt_time_now_ms();
+	int r;
+
+	if ((r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s\n", "REALM",
+	    "STATE", "CERT EXPIRES", "LAST SEEN", "RTT", "REASON / ENDPOINT")) != 0)
+		return r;
+	for (int i = 0; i < b->npeers && r == 0; i++) {
+		struct broker_peer *p = &b->peers[i];
+		char expires[RT_TIME_STR_LEN + 1], seen[32], rtt[32];
+
+		pthread_mutex_lock(&p->lock);
+		fmt_time(p->state == PEER_UP ? p->cert_not_after : 0, expires);
+		if (p->last_seen_ms == 0)
+			snprintf(seen, sizeof(seen), "never");
+		else
+			snprintf(seen, sizeof(seen), "%llus ago",
+			    (unsigned long long)((now - p->last_seen_ms) / 1000));
+		if (p->rtt_us == 0)
+			snprintf(rtt, sizeof(rtt), "-");
+		else
+			snprintf(rtt, sizeof(rtt), "%.1fms", (double)p->rtt_us / 1000.0);
+		r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s\n", p->realm,
+		    broker_peer_state_name(p->state), expires, seen, rtt,
+		    p->state == PEER_UP ? p->endpoint : p->reason);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return r;
+}
+
+int
+broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out)
+{
+	struct broker *b = arg;
+
+	if (argc < 1)
+		return 2;
+	if (strcmp(argv[0], "status") == 0)
+		return admin_status(b, out) == 0 ? 0 : 1;
+	if (strcmp(argv[0], "peers") == 0)
+		return admin_peers(b, out) == 0 ? 0 : 1;
+	(void)!rt_buf_printf(out, "unknown command '%.64s' (status, peers)\n", argv[0]);
+	return 2;
+}

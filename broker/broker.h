@@ -1,0 +1,304 @@
+/*
+ * broker: roamtrust-broker, one per member operator.
+ *
+ * A broker listens on nng tls+tcp (mutual TLS against the federation CA)
+ * and dials every configured peer. Everything between brokers is a signed
+ * frame (rt_frame): the receiver takes the sender from the signer's
+ * certificate, and a peer is "up" only after a Hello exchange proved its
+ * certificate (chain, CRL), its RealmDescriptor and at least one valid
+ * roaming agreement with us. The CRL is fetched (libcurl) at start and
+ * every refresh interval; a newer one is applied at once, re-checks every
+ * cached peer certificate, cuts revoked peers (their connections closed)
+ * and is pushed to the peers that are up. A watchdog pings peers and
+ * redials silent ones.
+ *
+ * Threads: nng's callbacks (frames in and out), one watchdog thread, one
+ * CRL thread, libmicrohttpd's for /metrics, nng's for the admin socket.
+ * Shared state: struct broker is read-only after start except where a
+ * field says which lock guards it.
+ *
+ * Module split: broker.c (life cycle, watchdog, admin, metrics),
+ * broker_config.c, broker_agreement.c, broker_peer.c (dialing side,
+ * outbound requests), broker_listen.c (listening side, inbound frames),
+ * broker_crl.c. broker_* names are program-internal.
+ */
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "rt_buf.h"
+#include "rt_cms.h"
+#include "rt_config.h"
+#include "rt_doc.h"
+#include "rt_err.h"
+#include "rt_frame.h"
+#include "rt_metrics.h"
+#include "rt_msg.h"
+#include "rt_x509.h"
+
+#define BROKER_PEERS_MAX 128
+#define BROKER_CRL_URLS_MAX 8
+#define BROKER_BATCH_MAX 64	/* requests one outbound frame may carry */
+#define BROKER_QUEUE_MAX 65536	/* requests waiting for a context, per peer */
+#define BROKER_REASON_MAX 160
+
+/* ---- configuration (broker_config.c) ---- */
+
+struct broker_peer_config {
+	char realm[RT_REALM_MAX];
+	const char *endpoint;
+};
+
+struct broker_config {
+	struct rt_config *cfg;		/* owns every string below */
+	const char *path;
+	const char *realm;
+	const char *key;
+	const char *cert;
+	const char *key_passphrase_file;
+	const char *ca;
+	const char *crl_urls[BROKER_CRL_URLS_MAX];
+	int ncrl_urls;
+	long crl_refresh;		/* seconds */
+	int crl_fail_open;		/* policy for a CRL past nextUpdate */
+	const char *crl_cache;		/* last good CRL on disk */
+	char crl_cache_path[600];
+	const char *listen;
+	const char *endpoint;		/* advertised in our RealmDescriptor */
+	const char *agreements_dir;
+	const char *state_dir;
+	const char *admin_socket;
+	char admin_default[600];
+	const char *metrics_listen;	/* "" = off */
+	const char *services[RT_SERVICES_MAX];
+	int nservices;
+	long skew;			/* seconds */
+	size_t max_frame;
+	int contexts;
+	long ping_interval;		/* seconds */
+	int ping_misses;
+	long request_timeout_ms;
+	size_t replay_entries;
+	long descriptor_lifetime;	/* seconds */
+	const char *log_level;
+	const char *log_dest;
+	struct broker_peer_config peers[BROKER_PEERS_MAX];
+	int npeers;
+};
+
+extern const struct rt_config_key broker_config_keys[];
+
+/* Loads and checks path; on error a one-line message in err. */
+int broker_config_load(const char *path, struct broker_config *bc, char *err,
+    size_t errcap) RT_WUR;
+void broker_config_fini(struct broker_config *bc);
+
+/* ---- agreements (broker_agreement.c) ---- */
+
+struct broker_agreements {
+	struct rt_agreement *list;
+	size_t n;
+};
+
+struct broker;
+
+/*
+ * (Re)loads every NAME.xml + NAME.xml.sig of the agreements folder that
+ * verifies (both realms signed with valid certificates, we are a party,
+ * not expired); logs and skips the others. Runs at start and again once a
+ * first CRL arrives, if none was available at start.
+ */
+int broker_agreements_reload(struct broker *b) RT_WUR;
+void broker_agreements_fini(struct broker_agreements *a);
+size_t broker_agreement_count(struct broker *b);
+/* Copies a valid agreement between us and peer (either direction) to out:
+ * 0, or RT_ERR_NO_AGREEMENT. */
+int broker_agreement_find(struct broker *b, const char *peer, time_t now,
+    struct rt_agreement *out) RT_WUR;
+/* Ids of the valid agreements with peer; returns how many (≤ max). */
+int broker_agreement_ids(struct broker *b, const char *peer, time_t now,
+    char (*ids)[RT_ID_MAX], int max);
+
+/* ---- peers and outbound requests (broker_peer.c) ---- */
+
+enum broker_peer_state {
+	PEER_DOWN = 0,
+	PEER_CONNECTING,
+	PEER_HELLO,
+	PEER_UP
+};
+
+struct broker;
+struct broker_peer;
+struct out_slot;
+struct out_req;
+
+/*
+ * Completion of an outbound request: err is 0 and doc the reply message
+ * (valid during the call only), or err says why there is none.
+ */
+typedef void (*broker_reply_fn)(void *arg, int err, enum rt_msg_type type,
+    xmlDocPtr doc);
+
+struct broker_peer {
+	struct broker *broker;
+	char realm[RT_REALM_MAX];
+	char endpoint[RT_URI_MAX];
+	nng_socket sock;
+	nng_dialer dialer;
+	nng_aio *kick_aio;		/* defers work out of pipe callbacks */
+	struct out_slot *slots;
+	int nslots;
+
+	pthread_mutex_t lock;		/* guards everything below */
+	enum broker_peer_state state;
+	char reason[BROKER_REASON_MAX];
+	nng_pipe pipe;			/* our connection to it */
+	int hello_due;
+	struct rt_realm_descriptor descriptor;
+	time_t cert_not_after;
+	uint64_t last_seen_ms;
+	uint64_t rtt_us;
+	uint64_t ping_sent_ms;
+	int ping_in_flight;
+	int ping_misses;
+	int crl_push_due;
+	int hello_in_flight;
+	int stopping;
+	uint64_t redial_at_ms;		/* 0, or when to dial again after a hold */
+	uint64_t backoff_ms;		/* grows with each failed hello */
+	struct out_req *queue_head, *queue_tail;
+	size_t queued;
+};
+
+int broker_peers_start(struct broker *b) RT_WUR;
+void broker_peers_stop(struct broker *b);
+/*
+ * Sends the message xml (the caller keeps its buffer) to peer p and calls
+ * fn with the reply. Requests to a peer that is not up fail at once with
+ * RT_ERR_UNAVAILABLE unless internal is set (hello). Returns 0 when the
+ * request was queued (fn will be called exactly once) or RT_ERR_* (fn not
+ * called).
+ */
+int broker_peer_call(struct broker_peer *p, const struct rt_buf *xml,
+    int internal, broker_reply_fn fn, void *arg) RT_WUR;
+/* Marks p down with a reason and closes our connection to it; nng redials. */
+void broker_peer_down(struct broker_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * The same, but stops dialing for a backoff that doubles with each call
+ * (1 s to 60 s; reset once the peer is up): for a peer that answers but
+ * cannot be trusted (hello refused or failed), so it is not redialled in a
+ * tight loop.
+ */
+void broker_peer_hold(struct broker_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Finds the configured peer of realm, or NULL. */
+struct broker_peer *broker_peer_find(struct broker *b, const char *realm);
+/* Watchdog work for one peer: pings, certificate expiry. */
+void broker_peer_tick(struct broker_peer *p, uint64_t now_ms);
+const char *broker_peer_state_name(enum broker_peer_state s);
+/* Builds our Hello for peer (descriptor + agreement ids). */
+int broker_hello_build(struct broker *b, const char *peer, struct rt_buf *xml) RT_WUR;
+/* Checks a Hello received from sender; 0 or the reason to refuse. */
+int broker_hello_check(struct broker *b, const char *sender,
+    const struct rt_hello *h, char *why, size_t whycap) RT_WUR;
+
+/* ---- listening side (broker_listen.c) ---- */
+
+int broker_listen_start(struct broker *b) RT_WUR;
+void broker_listen_stop(struct broker *b);
+/*
+ * Closes every connection to our listener whose realm's certificate is no
+ * longer good (revoked, expired, CRL stale), or of realm when not NULL.
+ */
+void broker_listen_recheck(struct broker *b, const char *realm);
+/* Lines "PIPE REALM" of the authenticated inbound connections, for status. */
+int broker_listen_describe(struct broker *b, struct rt_buf *out) RT_WUR;
+
+/* ---- CRL (broker_crl.c) ---- */
+
+int broker_crl_start(struct broker *b) RT_WUR;
+void broker_crl_stop(struct broker *b);
+/*
+ * Applies crl (fetched, or pushed by from_realm when not NULL): installs
+ * it if newer and ours, cuts peers it revokes, pushes it on when fetched.
+ * Returns 0 when applied, 1 when not newer, or RT_ERR_*.
+ */
+int broker_crl_apply(struct broker *b, X509_CRL *crl, const char *from_realm) RT_WUR;
+/* Refuses everything while the CRL is stale (unless policy says open). */
+void broker_crl_check_stale(struct broker *b, time_t now);
+
+/* ---- the broker (broker.c) ---- */
+
+struct broker_metrics {
+	struct rt_metrics *registry;
+	struct rt_counter *frames_in;
+	struct rt_counter *frames_out;
+	struct rt_counter *items_in[RT_MSG_ACK + 1];
+	struct rt_counter *refused[-RT_ERR_LAST];
+	struct rt_counter *crl_fetch_ok;
+	struct rt_counter *crl_fetch_failed;
+	struct rt_gauge *peers_up;
+	struct rt_gauge *peers_down;
+	struct rt_gauge *crl_age;
+	struct rt_gauge *crl_next_update;
+	struct rt_histogram *rtt;
+};
+
+struct broker {
+	struct broker_config *config;
+	struct rt_signer *signer;
+	struct rt_trust *trust;
+	struct rt_replay *replay;
+	pthread_rwlock_t agreements_lock;	/* guards agreements */
+	struct broker_agreements agreements;
+	struct broker_metrics metrics;
+	struct rt_admin *admin;
+	struct broker_peer *peers;
+	int npeers;
+	time_t started_at;
+	uint64_t descriptor_serial;
+
+	/* listener */
+	pthread_mutex_t pipes_lock;	/* guards pipes */
+	struct listen_pipe *pipes;
+	int npipes;
+	nng_socket lsock;
+	nng_listener listener;
+	struct in_slot *in_slots;
+	int nin_slots;
+
+	/* threads */
+	pthread_mutex_t lock;		/* guards stop and the condition */
+	pthread_cond_t cond;
+	int stop;
+	pthread_t watchdog;
+	int watchdog_started;
+	pthread_t crl_thread;
+	int crl_started;
+	time_t crl_fetched_at;
+	int crl_stale_reported;
+};
+
+/* Loads identity, trust, agreements; starts nothing. */
+int broker_new(struct broker_config *bc, struct broker **bp) RT_WUR;
+/* Starts listener, dialers, threads, admin and metrics. */
+int broker_start(struct broker *b) RT_WUR;
+/* Stops everything started; safe to call once after any start outcome. */
+void broker_stop(struct broker *b);
+void broker_free(struct broker *b);
+/* Counts a refused frame or item by reason. */
+void broker_count_refusal(struct broker *b, int reason);
+/* The nng TLS configuration for a listener (server) or a dialer to peer. */
+int broker_tls_config(struct broker *b, const char *server_name,
+    nng_tls_config **cfgp) RT_WUR;
+/* The admin command handler (status, peers). */
+int broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * The listening side of the broker: an nng rep0 socket on tls+tcp (mutual
+ * TLS required), served by a pool of contexts so many frames are handled
+ * at once. Each frame is parsed, verified (signature, sender = signer,
+ * recipient = us, timestamp, replay), tied to its connection, checked for
+ * an agreement with the sender, and its items answered in one signed
+ * reply frame.
+ *
+ * A frame that does not verify gets no reply: answering would sign
+ * something for a party we could not authenticate. It is logged with the
+ * reason and counted; malformed frames also close the connection. A Hello
+ * binds the connection to the sender's realm; other messages are answered
+ * only on a connection bound to their sender (nng cannot tell us the TLS
+ * peer, so this is how a connection gets an identity).
+ */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "rt_log.h"
+
+#define LISTEN_PIPES_MAX 1024
+
+struct listen_pipe {
+	uint32_t id;
+	nng_pipe pipe;
+	char realm[RT_REALM_MAX];
+};
+
+enum in_phase {
+	IN_RECV,
+	IN_SEND
+};
+
+struct in_slot {
+	struct broker *broker;
+	nng_ctx ctx;
+	nng_aio *aio;
+	enum in_phase phase;
+	nng_msg *msg;			/* the request; the frame points into it */
+	struct rt_frame *frame;
+	struct rt_buf *answers;
+	int embed_cert;
+};
+
+static void slot_recv(struct in_slot *s);
+
+/* ---- connections bound to realms by their Hello ---- */
+
+static void
+pipe_bind(struct broker *b, nng_pipe pipe, const char *realm)
+{
+	uint32_t id = (uint32_t)nng_pipe_id(pipe);
+	int free_at = -1;
+
+	pthread_mutex_lock(&b->pipes_lock);
+	for (int i = 0; i < b->npipes; i++) {
+		if (b->pipes[i].id == id) {
+			snprintf(b->pipes[i].realm, RT_REALM_MAX, "%s", realm);
+			goto out;
+		}
+		if (b->pipes[i].id == 0 && free_at < 0)
+			free_at = i;
+	}
+	if (free_at < 0 && b->npipes < LISTEN_PIPES_MAX)
+		free_at = b->npipes++;
+	if (free_at >= 0) {
+		b->pipes[free_at].id = id;
+		b->pipes[free_at].pipe = pipe;
+		snprintf(b->pipes[free_at].realm, RT_REALM_MAX, "%s", realm);
+	}
+ out:
+	pthread_mutex_unlock(&b->pipes_lock);
+}
+
+/* Whether pipe is bound to realm. */
+static int
+pipe_is(struct broker *b, nng_pipe pipe, const char *realm)
+{
+	uint32_t id = (uint32_t)nng_pipe_id(pipe);
+	int yes = 0;
+
+	pthread_mutex_lock(&b->pipes_lock);
+	for (int i = 0; i < b->npipes && !yes; i++)
+		yes = b->pipes[i].id == id && strcmp(b->pipes[i].realm, realm) == 0;
+	pthread_mutex_unlock(&b->pipes_lock);
+	return yes;
+}
+
+static void
+listen_pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	struct broker *b = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(pipe);
+
+	if (ev != NNG_PIPE_EV_REM_POST)
+		return;
+	pthread_mutex_lock(&b->pipes_lock);
+	for (int i = 0; i < b->npipes; i++)
+		if (b->pipes[i].id == id)
+			memset(&b->pipes[i], 0, sizeof(b->pipes[i]));
+	pthread_mutex_unlock(&b->pipes_lock);
+}
+
+void
+broker_listen_recheck(struct broker *b, const char *realm)
+{
+	nng_pipe doomed[LISTEN_PIPES_MAX];
+	char why[LISTEN_PIPES_MAX][40];
+	time_t now = rt_time_now();
+	int n = 0;
+
+	pthread_mutex_lock(&b->pipes_lock);
+	for (int i = 0; i < b->npipes; i++) {
+		struct listen_pipe *lp = &b->pipes[i];
+		int r;
+
+		if (lp->id == 0)
+			continue;
+		if (realm != NULL)
+			r = strcmp(lp->realm, realm) == 0 ? RT_ERR_DENIED : 0;
+		else
+			r = rt_trust_realm_status(b->trust, lp->realm, now, NULL);
+		if (r == 0)
+			continue;
+		snprintf(why[n], sizeof(why[n]), "%s", rt_errname(r));
+		log_warn("event=connection_closed realm=%s pipe=%u reason=%s",
+		    lp->realm, lp->id, why[n]);
+		doomed[n++] = lp->pipe;
+		memset(lp, 0, sizeof(*lp));
+	}
+	pthread_mutex_unlock(&b->pipes_lock);
+	for (int i = 0; i < n; i++)
+		nng_pipe_close(doomed[i]);
+}
+
+int
+broker_listen_describe(struct broker *b, struct rt_buf *out)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&b->pipes_lock);
+	for (int i = 0; i < b->npipes && r == 0; i++)
+		if (b->pipes[i].id != 0)
+			r = rt_buf_printf(out, "  inbound connection %u from %s\n",
+			    b->pipes[i].id, b->pipes[i].realm);
+	pthread_mutex_unlock(&b->pipes_lock);
+	return r;
+}
+
+/* ---- answering items ---- */
+
+static int
+answer_hello(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
+{
+	struct broker *b = s->broker;
+	const char *sender = s->frame->sender;
+	char why[BROKER_REASON_MAX] = "";
+	struct rt_hello *h;
+	int r;
+
+	/* the reply to a Hello carries our certificate, refusal or not */
+	s->embed_cert = 1;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return RT_ERR_NOMEM;
+	if ((r = rt_hello_from_xml(doc, h)) == 0)
+		r = broker_hello_check(b, sender, h, why, sizeof(why));
+	free(h);
+	if (r != 0) {
+		log_warn("event=hello_refused realm=%s reason=%s detail=\"%s\"", sender,
+		    rt_errname(r), why);
+		broker_count_refusal(b, r);
+		return rt_refusal_encode(r, why, out);
+	}
+	pipe_bind(b, nng_msg_get_pipe(s->msg), sender);
+	log_info("event=hello_accepted realm=%s pipe=%d", sender,
+	    nng_pipe_id(nng_msg_get_pipe(s->msg)));
+	return broker_hello_build(b, sender, out);
+}
+
+static int
+answer_crl_push(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
+{
+	X509_CRL *crl = NULL;
+	int r;
+
+	if ((r = rt_crl_push_from_xml(doc, &crl)) == 0)
+		r = broker_crl_apply(s->broker, crl, s->frame->sender);
+	X509_CRL_free(crl);
+	if (r < 0)
+		return rt_refusal_encode(r, "CRL not applied", out);
+	return rt_ack_encode(r == 0 ? "applied" : "not newer", out);
+}
+
+static int
+answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err,
+    struct rt_buf *out)
+{
+	struct broker *b = s->broker;
+	enum rt_msg_type type;
+	xmlDocPtr doc = NULL;
+	uint64_t sent;
+	int r;
+
+	if ((r = rt_msg_parse(it->data, it->len, &type, &doc)) != 0) {
+		log_warn("event=item_refused realm=%s reason=%s", s->frame->sender,
+		    rt_errname(r));
+		broker_count_refusal(b, r);
+		return rt_refusal_encode(r, "message not valid", out);
+	}
+	rt_counter_inc(b->metrics.items_in[type]);
+	if (type == RT_MSG_HELLO) {
+		r = answer_hello(s, doc, out);
+		goto out;
+	}
+	/* Past Hello: only on a connection its Hello bound to the sender */
+	if (!pipe_is(b, nng_msg_get_pipe(s->msg), s->frame->sender)) {
+		log_warn("event=item_refused realm=%s reason=denied "
+		    "detail=no-hello-on-this-connection", s->frame->sender);
+		broker_count_refusal(b, RT_ERR_DENIED);
+		r = rt_refusal_encode(RT_ERR_DENIED, "send Hello first on this connection",
+		    out);
+		goto out;
+	}
+	/* ... and an agreement with us, for anything. */
+	if (agreement_err != 0) {
+		broker_count_refusal(b, agreement_err);
+		r = rt_refusal_encode(agreement_err, "no valid roaming agreement", out);
+		goto out;
+	}
+	switch (type) {
+	case RT_MSG_PING:
+		if ((r = rt_ping_from_xml(doc, &sent)) == 0)
+			r = rt_ping_encode(RT_MSG_PONG, sent, out);
+		break;
+	case RT_MSG_CRL_PUSH:
+		r = answer_crl_push(s, doc, out);
+		break;
+	default:
+		r = rt_refusal_encode(RT_ERR_TYPE, rt_msg_name(type), out);
+		break;
+	}
+ out:
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* ---- the frame ---- */
+
+static void
+slot_reset(struct in_slot *s)
+{
+	if (s->answers != NULL && s->frame != NULL)
+		for (int i = 0; i < s->frame->nitems; i++)
+			rt_buf_fini(&s->answers[i]);
+	free(s->answers);
+	s->answers = NULL;
+	nng_msg_free(s->msg);
+	s->msg = NULL;
+	s->embed_cert = 0;
+}
+
+static void
+frame_refused(struct in_slot *s, int r, const char *what)
+{
+	struct broker *b = s->broker;
+	nng_pipe pipe = nng_msg_get_pipe(s->msg);
+	char esc[RT_REALM_MAX + 8];
+
+	log_warn("event=frame_refused reason=%s claimed_sender=%s pipe=%d%s%s",
+	    rt_errname(r), rt_log_value(s->frame->sender[0] ? s->frame->sender : "-",
+	    esc, sizeof(esc)), nng_pipe_id(pipe), what ? " detail=" : "",
+	    what ? what : "");
+	broker_count_refusal(b, r);
+	/* a malformed frame is a broken or hostile peer: hang up */
+	if (r == RT_ERR_BAD_INPUT || r == RT_ERR_TOO_BIG)
+		nng_pipe_close(pipe);
+}
+
+/* Answers every item and sends the reply; or drops the frame. */
+static void
+slot_handle(struct in_slot *s)
+{
+	struct broker *b = s->broker;
+	struct rt_frame_check check = {b->trust, b->replay, b->config->realm, 0,
+	    b->config->skew};
+	struct rt_frame_item items[RT_FRAME_MAX_ITEMS];
+	struct rt_frame *f = s->frame;
+	struct rt_agreement agreement;
+	struct rt_frame_out fo;
+	struct rt_buf reply;
+	nng_msg *out = NULL;
+	int r, agreement_err;
+
+	rt_buf_init(&reply, b->config->max_frame);
+	f->sender[0] = '\0';
+	if ((r = rt_frame_parse(nng_msg_body(s->msg), nng_msg_len(s->msg),
+	    b->config->max_frame, f)) != 0) {
+		frame_refused(s, r, NULL);
+		goto drop;
+	}
+	if (f->kind != RT_FRAME_REQUEST) {
+		frame_refused(s, RT_ERR_BAD_INPUT, "not a request");
+		goto drop;
+	}
+	if ((r = rt_frame_verify(&check, f)) != 0) {
+		frame_refused(s, r, NULL);
+		goto drop;
+	}
+	rt_counter_inc(b->metrics.frames_in);
+	agreement_err = broker_agreement_find(b, f->sender, rt_time_now(), &agreement);
+	if ((s->answers = calloc((size_t)f->nitems, sizeof(*s->answers))) == NULL)
+		goto drop;
+	for (int i = 0; i < f->nitems; i++) {
+		rt_buf_init(&s->answers[i], RT_FRAME_MAX_ITEM);
+		if ((r = answer_item(s, &f->items[i], agreement_err, &s->answers[i])) != 0) {
+			log_err("event=answer_failed realm=%s reason=%s", f->sender,
+			    rt_errname(r));
+			goto drop;
+		}
+		items[i].id = f->items[i].id;
+		items[i].data = s->answers[i].data;
+		items[i].len = s->answers[i].len;
+	}
+	memset(&fo, 0, sizeof(fo));
+	fo.kind = RT_FRAME_REPLY;
+	fo.ref = f->id;
+	fo.recipient = f->sender;
+	fo.items = items;
+	fo.nitems = f->nitems;
+	fo.embed_cert = s->embed_cert;
+	if ((r = rt_frame_build(b->signer, &fo, &reply, NULL)) != 0 ||
+	    nng_msg_alloc(&out, 0) != 0 ||
+	    nng_msg_append(out, reply.data, reply.len) != 0) {
+		log_err("event=reply_build_failed realm=%s reason=%s", f->sender,
+		    rt_errname(r));
+		nng_msg_free(out);
+		goto drop;
+	}
+	rt_buf_fini(&reply);
+	slot_reset(s);
+	s->phase = IN_SEND;
+	nng_aio_set_msg(s->aio, out);
+	nng_ctx_send(s->ctx, s->aio);
+	return;
+ drop:
+	rt_buf_fini(&reply);
+	slot_reset(s);
+	slot_recv(s);
+}
+
+static void
+slot_recv(struct in_slot *s)
+{
+	s->phase = IN_RECV;
+	nng_ctx_recv(s->ctx, s->aio);
+}
+
+static void
+in_slot_cb(void *arg)
+{
+	struct in_slot *s = arg;
+	int nerr = nng_aio_result(s->aio);
+
+	if (s->phase == IN_SEND) {
+		if (nerr != 0)
+			nng_msg_free(nng_aio_get_msg(s->aio));
+		else
+			rt_counter_inc(s->broker->metrics.frames_out);
+		if (nerr == NNG_ECLOSED)
+			return;
+		slot_recv(s);
+		return;
+	}
+	if (nerr != 0) {
+		if (nerr == NNG_ECLOSED || nerr == NNG_ECANCELED)
+			return;
+		slot_recv(s);
+		return;
+	}
+	s->msg = nng_aio_get_msg(s->aio);
+	slot_handle(s);
+}
+
+int
+broker_listen_start(struct broker *b)
+{
+	nng_tls_config *tls = NULL;
+	int r = RT_ERR_INTERNAL, nerr;
+
+	pthread_mutex_init(&b->pipes_lock, NULL);
+	if ((b->pipes = calloc(LISTEN_PIPES_MAX, sizeof(*b->pipes))) == NULL ||
+	    (b->in_slots = calloc((size_t)b->config->contexts,
+	    sizeof(*b->in_slots))) == NULL)
+		return RT_ERR_NOMEM;
+	if (nng_rep0_open(&b->lsock) != 0 ||
+	    /*
+	     * nng drops anything over its limit without a word; ours is
+	     * checked (and logged) by rt_frame_parse, so nng's is looser.
+	     */
+	    nng_socket_set_size(b->lsock, NNG_OPT_RECVMAXSZ,
+	    b->config->max_frame * 4) != 0 ||
+	    nng_pipe_notify(b->lsock, NNG_PIPE_EV_REM_POST, listen_pipe_cb, b) != 0)
+		goto out;
+	for (int i = 0; i < b->config->contexts; i++) {
+		struct in_slot *s = &b->in_slots[i];
+
+		s->broker = b;
+		if ((s->frame = malloc(sizeof(*s->frame))) == NULL) {
+			r = RT_ERR_NOMEM;
+			goto out;
+		}
+		if (nng_ctx_open(&s->ctx, b->lsock) != 0 ||
+		    nng_aio_alloc(&s->aio, in_slot_cb, s) != 0)
+			goto out;
+		b->nin_slots++;
+	}
+	if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+		goto out;
+	r = RT_ERR_INTERNAL;
+	if (nng_listener_create(&b->listener, b->lsock, b->config->listen) != 0 ||
+	    nng_listener_set_ptr(b->listener, NNG_OPT_TLS_CONFIG, tls) != 0 ||
+	    nng_listener_set_size(b->listener, NNG_OPT_RECVMAXSZ,
+	    b->config->max_frame * 4) != 0)
+		goto out;
+	if ((nerr = nng_listener_start(b->listener, 0)) != 0) {
+		log_err("event=listen_failed url=%s error=\"%s\"", b->config->listen,
+		    nng_strerror(nerr));
+		r = RT_ERR_UNAVAILABLE;
+		goto out;
+	}
+	for (int i = 0; i < b->nin_slots; i++)
+		slot_recv(&b->in_slots[i]);
+	log_info("event=listening url=%s contexts=%d", b->config->listen,
+	    b->nin_slots);
+	r = 0;
+ out:
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	return r;
+}
+
+void
+broker_listen_stop(struct broker *b)
+{
+	for (int i = 0; i < b->nin_slots; i++)
+		nng_aio_stop(b->in_slots[i].aio);
+	if (nng_socket_id(b->lsock) > 0)
+		nng_close(b->lsock);
+	if (b->in_slots != NULL) {
+		for (int i = 0; i < b->config->contexts; i++) {
+			struct in_slot *s = &b->in_slots[i];
+
+			slot_reset(s);
+			nng_aio_free(s->aio);
+			free(s->frame);
+		}
+	}
+	free(b->in_slots);
+	b->in_slots = NULL;
+	b->nin_slots = 0;
+	free(b->pipes);
+	b->pipes = NULL;
+	b->npipes = 0;
+	pthread_mutex_destroy(&b->pipes_lock);
+}

@@ -1,0 +1,154 @@
+/*
+ * roamtrust-broker: argument parsing and subcommand dispatch.
+ *
+ *   roamtrust-broker run -c broker.conf      the daemon, in the foreground
+ *   roamtrust-broker check -c broker.conf    validate the configuration
+ *   roamtrust-broker status|peers -c broker.conf   ask the running daemon
+ *   roamtrust-broker --print-defaults        every option with its default
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "rt_admin.h"
+#include "rt_log.h"
+
+#define PROG "roamtrust-broker"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: " PROG " run -c broker.conf       run the broker (foreground)\n"
+	    "       " PROG " check -c broker.conf     check the configuration and exit\n"
+	    "       " PROG " status -c broker.conf    the running broker's state\n"
+	    "       " PROG " peers -c broker.conf     each peer: state, reason, certificate\n"
+	    "                                          expiry, last seen, round-trip time\n"
+	    "       " PROG " --print-defaults         every option with its default\n");
+}
+
+static int
+load_config(const char *path, struct broker_config *bc)
+{
+	char err[1024];
+
+	if (path == NULL) {
+		fprintf(stderr, PROG ": -c CONFIG is required\n");
+		return 2;
+	}
+	if (broker_config_load(path, bc, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_run(struct broker_config *bc)
+{
+	enum rt_log_level level = RT_LOG_INFO;
+	struct broker *b = NULL;
+	sigset_t set;
+	int sig = 0, r;
+
+	(void)!rt_log_level_parse(bc->log_level, &level);
+	rt_log_init(PROG, strcmp(bc->log_dest, "syslog") == 0 ? RT_LOG_SYSLOG :
+	    RT_LOG_STDERR, level);
+	/* signals are taken by sigwait below, never by nng's threads */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = broker_new(bc, &b)) != 0)
+		return 1;
+	if ((r = broker_start(b)) != 0) {
+		broker_stop(b);
+		broker_free(b);
+		return 1;
+	}
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		log_info("event=sighup detail=\"reload is not supported: restart to apply changes\"");
+	log_info("event=signal signal=%d", sig);
+	broker_stop(b);
+	broker_free(b);
+	return 0;
+}
+
+static int
+cmd_admin(struct broker_config *bc, int argc, char **argv)
+{
+	struct rt_buf out;
+	int status = 1, r;
+
+	rt_buf_init(&out, 1024 * 1024);
+	r = rt_admin_call(bc->admin_socket, argc, argv, 10000, &out, &status);
+	if (r != 0) {
+		fprintf(stderr, PROG ": %s: %s (is the broker running? socket %s)\n",
+		    argv[0], rt_strerror(r), bc->admin_socket);
+		rt_buf_fini(&out);
+		return 1;
+	}
+	fputs(rt_buf_str(&out), status == 0 ? stdout : stderr);
+	rt_buf_fini(&out);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	struct broker_config bc;
+	const char *path = NULL, *cmd;
+	int c, r;
+
+	rt_log_init(PROG, RT_LOG_STDERR, RT_LOG_WARN);
+	if (argc >= 2 && strcmp(argv[1], "--print-defaults") == 0)
+		return rt_config_write_defaults(broker_config_keys, stdout) == 0 ? 0 : 1;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
+	    strcmp(cmd, "status") != 0 && strcmp(cmd, "peers") != 0) {
+		fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if ((r = load_config(path, &bc)) != 0)
+		return r;
+	if (strcmp(cmd, "check") == 0) {
+		printf("%s: configuration ok (realm %s, %d peers)\n", path, bc.realm,
+		    bc.npeers);
+		r = 0;
+	} else if (strcmp(cmd, "run") == 0)
+		r = cmd_run(&bc);
+	else
+		r = cmd_admin(&bc, 1, &argv[0]);
+	broker_config_fini(&bc);
+	return r;
+}

@@ -1,0 +1,78 @@
+/*
+ * rt_msg: the protocol messages carried as items of signed frames
+ * (rt_frame): Hello, Ping/Pong, CrlPush, Refusal. Their schema is in
+ * schemas/roamtrust.xsd like every document's.
+ *
+ * Messages are only ever parsed from the items of a frame that verified
+ * (rt_frame_verify), so the bytes are authenticated; they are still
+ * parsed with rt_xml's caps and validated against the schema before any
+ * field is read (rt_msg_parse), because an authenticated peer can still be
+ * wrong or compromised.
+ */
+#ifndef RT_MSG_H
+#define RT_MSG_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "rt_buf.h"
+#include "rt_doc.h"
+#include "rt_err.h"
+#include "rt_xml.h"
+
+#define RT_HELLO_MAX_AGREEMENTS 256
+#define RT_REASON_MAX 33
+
+enum rt_msg_type {
+	RT_MSG_UNKNOWN = 0,
+	RT_MSG_HELLO,
+	RT_MSG_PING,
+	RT_MSG_PONG,
+	RT_MSG_CRL_PUSH,
+	RT_MSG_REFUSAL,
+	RT_MSG_AUTH_REQUEST,
+	RT_MSG_AUTH_RESPONSE,
+	RT_MSG_USAGE_BATCH,
+	RT_MSG_USAGE_BATCH_ACK,
+	RT_MSG_ACK
+};
+
+/* The element name of a type ("Hello"), or "unknown". */
+const char *rt_msg_name(enum rt_msg_type type);
+
+/*
+ * Parses and validates one item; *typep tells which message it is, *docp
+ * holds the tree for the type's _from_xml (free with xmlFreeDoc).
+ */
+int rt_msg_parse(const uint8_t *data, size_t len, enum rt_msg_type *typep,
+    xmlDocPtr *docp) RT_WUR;
+
+struct rt_hello {
+	struct rt_realm_descriptor descriptor;
+	char agreements[RT_HELLO_MAX_AGREEMENTS][RT_ID_MAX];
+	int nagreements;
+};
+
+int rt_hello_encode(const struct rt_hello *h, struct rt_buf *xml) RT_WUR;
+int rt_hello_from_xml(xmlDocPtr doc, struct rt_hello *h) RT_WUR;
+
+/* Ping and Pong carry the time the ping was sent (for the RTT). */
+int rt_ping_encode(enum rt_msg_type type, uint64_t sent_ms, struct rt_buf *xml) RT_WUR;
+int rt_ping_from_xml(xmlDocPtr doc, uint64_t *sent_msp) RT_WUR;
+
+int rt_crl_push_encode(X509_CRL *crl, struct rt_buf *xml) RT_WUR;
+/* Returns the CRL (not yet checked against any CA: rt_trust_set_crl does). */
+int rt_crl_push_from_xml(xmlDocPtr doc, X509_CRL **crlp) RT_WUR;
+
+struct rt_refusal {
+	char reason[RT_REASON_MAX];	/* an rt_errname() token */
+	char detail[RT_TEXT_MAX];
+};
+
+int rt_refusal_encode(int err, const char *detail, struct rt_buf *xml) RT_WUR;
+/* <Ack/>, with an optional detail. */
+int rt_ack_encode(const char *detail, struct rt_buf *xml) RT_WUR;
+int rt_refusal_from_xml(xmlDocPtr doc, struct rt_refusal *r) RT_WUR;
+
+#endif

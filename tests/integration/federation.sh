@@ -1,0 +1,235 @@
+#!/bin/bash
+# Three brokers form a federation on 127.0.0.1 with certificates made by
+# roamtrust-pki and the CRL published over HTTP by a small local server.
+# Checks: all peers up; a revoked realm is cut by the other two within one
+# CRL refresh interval and `peers` says why; brokers restarted in any order
+# come back; and a broker refuses (with a log line naming the reason) every
+# bad frame and bad peer, and keeps serving.
+set -u
+. "$(dirname "$0")/common.inc"
+
+REFRESH=2	# crl_refresh, seconds
+FT="$TOOLS/rt_frame_tool"
+
+cd "$WORK" || exit 1
+CRLPORT=$(free_port)
+CRLURL="http://127.0.0.1:$CRLPORT/federation.crl"
+mkdir -p www agreements
+
+# --- PKI: federation CA, realms, CRL, agreements ---
+"$PKI" init --dir ca --name "IT Federation" --crl-url "$CRLURL" >/dev/null
+realm_cert() {	# realm
+	"$PKI" request --realm "$1" --out "$1" >/dev/null &&
+	    "$PKI" issue --dir ca --csr "$1/$1.csr" --realm "$1" --out "$1/$1.crt" >/dev/null
+}
+for r in a.example b.example c.example d.example; do
+	realm_cert "$r"
+done
+publish_crl() {
+	"$PKI" crl --dir ca --days 7 --out www/federation.crl.new >/dev/null &&
+	    mv www/federation.crl.new www/federation.crl
+}
+publish_crl
+agreement() {	# home visited file [only-home]
+	"$PKI" agreement new --home "$1" --visited "$2" --service voice:minute:12 \
+	    --service message:message:2 --currency EUR --out "agreements/$3.xml" >/dev/null &&
+	    "$PKI" agreement sign --key "$1/$1.key" --cert "$1/$1.crt" "agreements/$3.xml" >/dev/null &&
+	    if [ -z "${4:-}" ]; then
+		"$PKI" agreement sign --key "$2/$2.key" --cert "$2/$2.crt" "agreements/$3.xml" >/dev/null
+	    fi
+}
+agreement a.example b.example ab
+agreement b.example c.example bc
+agreement c.example a.example ca
+# d.example: an agreement with a.example signed by d alone (not valid)
+agreement d.example a.example da-half only-home
+
+declare -A PORT MPORT
+for r in a b c; do
+	PORT[$r]=$(free_port)
+	MPORT[$r]=$(free_port)
+done
+conf() {	# short name (a, b, c)
+	r=$1
+	{
+		cat <<EOF
+[broker]
+realm = $r.example
+key = $WORK/$r.example/$r.example.key
+cert = $WORK/$r.example/$r.example.crt
+ca = $WORK/ca/ca.crt
+crl_url = $CRLURL
+crl_refresh = ${REFRESH}s
+listen = tls+tcp://127.0.0.1:${PORT[$r]}
+agreements = $WORK/agreements
+state_dir = $WORK/state-$r
+metrics_listen = 127.0.0.1:${MPORT[$r]}
+ping_interval = 1s
+ping_misses = 3
+request_timeout = 3s
+EOF
+		for p in a b c; do
+			[ "$p" = "$r" ] && continue
+			printf '\n[peer.%s.example]\nendpoint = tls+tcp://127.0.0.1:%s\n' "$p" "${PORT[$p]}"
+		done
+	} >"$r.conf"
+}
+for r in a b c; do conf $r; done
+
+start httpd "$TOOLS/rt_test_httpd" --port "$CRLPORT" --dir www
+wait_for 5 http_get "$CRLPORT" /federation.crl
+for r in a b c; do
+	start "broker-$r" "$BROKER" run -c "$r.conf"
+done
+
+# peer_state BROKER PEER: prints the state column of `peers`
+peer_state() {
+	"$BROKER" peers -c "$1.conf" 2>/dev/null | awk -v p="$2.example" '$1 == p { print $2 }'
+}
+peer_line() {
+	"$BROKER" peers -c "$1.conf" 2>/dev/null | grep "^$2.example "
+}
+all_up() {
+	for r in a b c; do
+		for p in a b c; do
+			[ "$r" = "$p" ] && continue
+			[ "$(peer_state $r $p)" = up ] || return 1
+		done
+	done
+}
+
+metrics_two_up() {
+	http_get "${MPORT[a]}" /metrics | grep -q 'roamtrust_peers{state="up"} 2'
+}
+rtt_shown() {
+	peer_line a b | grep -q 'ms'
+}
+ok "check accepts the three configurations" "$BROKER" check -c a.conf
+ok "all six peer links come up" wait_for 20 all_up
+ok "status answers over the admin socket" "$BROKER" status -c a.conf
+ok "the admin socket is mode 0600" test "$(stat -c %a state-a/admin.sock)" = 600
+ok "/metrics reports two peers up" metrics_two_up
+ok "pings measure a round-trip time" wait_for 5 rtt_shown
+
+# --- negative: frames and peers the broker must refuse ---
+ft() {	# mode [extra args...]: one run of the frame tool against broker a
+	mode=$1
+	shift
+	"$FT" --url "tls+tcp://127.0.0.1:${PORT[a]}" --ca ca/ca.crt --server-name a.example \
+	    --to a.example --mode "$mode" --timeout-ms 1500 "$@" 2>>"$WORK/ft.err" |
+	    tee -a "$WORK/ft.out"
+}
+AB=$(sed -n 's/.*id="\([^"]*\)".*/\1/p' agreements/ab.xml | head -1)
+as_b() { ft "$1" --key b.example/b.example.key --cert b.example/b.example.crt \
+    --agreement "$AB" "${@:2}"; }
+as_d() { ft "$1" --key d.example/d.example.key --cert d.example/d.example.crt "${@:2}"; }
+# expect "pattern" CMD...: the last line CMD prints matches
+expect() {
+	pattern=$1
+	shift
+	"$@" | tail -1 | grep -Eq "$pattern"
+}
+# never "pattern" CMD...: no line CMD prints matches
+never() {
+	pattern=$1
+	shift
+	! "$@" | grep -Eq "$pattern"
+}
+
+ok "a valid hello from b is answered" expect 'reply: Hello' as_b hello
+ok "replayed frame: no second reply" expect 'no-reply' as_b replay
+ok "  ... and the log names it (replay)" wait_for 3 logged broker-a 'event=frame_refused reason=replay'
+ok "frame for another realm: refused" expect 'no-reply' as_b wrong-recipient --to2 c.example
+ok "  ... log: audience" wait_for 3 logged broker-a 'event=frame_refused reason=audience'
+ok "stale timestamp: refused" expect 'no-reply' as_b stale
+ok "  ... log: expired" wait_for 3 logged broker-a 'event=frame_refused reason=expired'
+ok "tampered frame: refused" expect 'no-reply' as_b tamper
+ok "  ... log: sig_bad" wait_for 3 logged broker-a 'event=frame_refused reason=sig_bad'
+ok "oversize frame: refused" never 'reply: ' as_b oversize
+ok "  ... log: too_big" wait_for 3 logged broker-a 'event=frame_refused reason=too_big'
+ok "garbage bytes: refused" never 'reply: ' as_b garbage
+ok "  ... log: bad_input" wait_for 3 logged broker-a 'event=frame_refused reason=bad_input'
+ok "ping without a hello on the connection: refused" \
+    never 'reply: Pong' as_b raw-ping
+ok "  ... log: denied, no hello on this connection" \
+    wait_for 3 logged broker-a 'event=item_refused realm=b.example reason=denied detail=no-hello-on-this-connection'
+ok "no agreement (d.example, agreement signed by d only): hello refused" \
+    expect 'reply: Refusal reason=no_agreement' as_d hello
+ok "  ... the one-sided agreement was not loaded (signers)" \
+    logged broker-a 'event=agreement_refused file=.*da-half.xml reason=signers'
+ok "TLS client without a certificate: no connection" expect 'connect-failed' ft no-cert
+
+# certificate from another CA, and an expired one (made with openssl ca)
+"$PKI" init --dir otherca --name "Other CA" >/dev/null
+"$PKI" request --realm b.example --out other >/dev/null
+"$PKI" issue --dir otherca --csr other/b.example.csr --realm b.example --out other/b.example.crt >/dev/null
+ok "certificate from another CA: no connection" expect 'connect-failed' \
+    ft hello --key other/b.example.key --cert other/b.example.crt
+cat >expired.cnf <<EOF
+[ca]
+default_ca = it
+[it]
+database = $WORK/expired-index.txt
+new_certs_dir = $WORK
+serial = $WORK/expired-serial
+default_md = sha256
+policy = any
+copy_extensions = none
+[any]
+commonName = supplied
+[ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth,clientAuth,emailProtection
+subjectAltName = DNS:b.example
+EOF
+: >expired-index.txt
+echo 1000 >expired-serial
+"$PKI" request --realm b.example --out expired >/dev/null
+openssl ca -batch -notext -config expired.cnf -extensions ext -cert ca/ca.crt -keyfile ca/ca.key \
+    -startdate 20200101000000Z -enddate 20200102000000Z -in expired/b.example.csr \
+    -out expired/b.example.crt >/dev/null 2>&1
+ok "expired certificate: no connection" expect 'connect-failed' \
+    ft hello --key expired/b.example.key --cert expired/b.example.crt
+
+sed -e 's/^realm = a.example/realm = d.example/' -e 's|state-a|state-wrong|' \
+    -e "s|^listen = .*|listen = tls+tcp://127.0.0.1:$(free_port)|" a.conf >wrong.conf
+ok "a broker whose realm is not its certificate's SAN refuses to start" \
+    eval '! timeout 10 "$BROKER" run -c wrong.conf 2>wrong.log'
+ok "  ... and says why" grep -q 'event=identity_mismatch' wrong.log
+ok "after all that, broker a still serves: peers up" wait_for 10 all_up
+ok "broker a is still running" running broker-a
+
+# --- revocation: c.example revoked, CRL published over HTTP ---
+"$PKI" revoke --dir ca --cert c.example/c.example.crt --reason keyCompromise >/dev/null
+publish_crl
+revoked_seen() {	# not up, and the reason says revoked
+	line=$(peer_line "$1" c)
+	echo "$line" | grep -q revoked && ! echo "$line" | grep -q ' up '
+}
+ok "a cuts c within one refresh interval (+ slack) and says why" \
+    wait_for $((REFRESH + 4)) revoked_seen a
+ok "b cuts c too" wait_for $((REFRESH + 4)) revoked_seen b
+ok "a's log says the certificate was evicted as revoked" \
+    logged broker-a 'event=cert_evicted realm=c.example reason=cert_revoked'
+ok "a closed c's inbound connections" logged broker-a 'event=connection_closed realm=c.example'
+a_sees_b() { [ "$(peer_state a b)" = "$1" ]; }
+ok "a and b are still up with each other" a_sees_b up
+
+# --- restarts in any order: a and b come back ---
+stop broker-b
+ok "with b stopped, a says b is down" wait_for 10 a_sees_b down
+stop broker-a
+start broker-a "$BROKER" run -c a.conf
+start broker-b "$BROKER" run -c b.conf
+ab_up() { [ "$(peer_state a b)" = up ] && [ "$(peer_state b a)" = up ]; }
+ok "after restarting a then b, a and b are up again" wait_for 20 ab_up
+stop broker-a
+sleep 1
+start broker-a "$BROKER" run -c a.conf
+ok "after restarting a alone, a and b are up again" wait_for 20 ab_up
+ok "c stays cut after the restarts" wait_for 10 revoked_seen a
+
+for r in a b c; do stop "broker-$r"; done
+stop httpd
+finish
