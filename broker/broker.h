@@ -80,6 +80,8 @@ struct broker_config {
 	long skew;			/* seconds */
 	size_t max_frame;
 	int contexts;
+	int batch;			/* requests per outbound frame, at most */
+	int frames_in_flight;		/* outbound contexts per peer */
 	long ping_interval;		/* seconds */
 	int ping_misses;
 	long request_timeout_ms;

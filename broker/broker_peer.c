@@ -284,7 +284,7 @@ peer_dispatch(struct broker_peer *p)
 		}
 		s->phase = SLOT_SEND;	/* taken */
 		s->nreqs = 0;
-		while (p->queue_head != NULL && s->nreqs < BROKER_BATCH_MAX) {
+		while (p->queue_head != NULL && s->nreqs < p->broker->config->batch) {
 			struct out_req *q = p->queue_head;
 
 			p->queue_head = q->next;
@@ -688,11 +688,12 @@ peer_open(struct broker *b, struct broker_peer *p)
 	    nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, pipe_cb, p) != 0 ||
 	    nng_aio_alloc(&p->kick_aio, kick_cb, p) != 0)
 		goto out;
-	if ((p->slots = calloc((size_t)b->config->contexts, sizeof(*p->slots))) == NULL) {
+	if ((p->slots = calloc((size_t)b->config->frames_in_flight,
+	    sizeof(*p->slots))) == NULL) {
 		r = RT_ERR_NOMEM;
 		goto out;
 	}
-	for (int i = 0; i < b->config->contexts; i++) {
+	for (int i = 0; i < b->config->frames_in_flight; i++) {
 		struct out_slot *s = &p->slots[i];
 
 		s->peer = p;

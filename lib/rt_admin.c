@@ -222,7 +222,7 @@ admin_cb(void *arg)
  * header: 0, 'S', 'P', 0, protocol 0x0030, 0, 0) and waits for its
  * header before hanging up. nng 1.5.2 stops accepting for good when a
  * peer hangs up in the middle of that handshake (nng issue #1518, fixed
- * in 1.6.0), so a bare connect-and-close probe would take the live
+ * upstream after 1.5.2), so a bare connect-and-close probe would take the live
  * daemon's admin socket down.
  */
 static void
@@ -328,7 +328,9 @@ rt_admin_listen(const char *url, rt_admin_handler fn, void *arg,
 	int rv, r = RT_ERR_INTERNAL;
 
 	*adminp = NULL;
-	if ((path = admin_url_path(url)) == NULL || fn == NULL) {
+	if (fn == NULL)
+		return RT_ERR_BAD_INPUT;
+	if ((path = admin_url_path(url)) == NULL) {
 		log_err("event=admin_listen_refused url=%s reason=not_local_ipc",
 		    rt_log_value(url != NULL ? url : "", safe, sizeof(safe)));
 		return RT_ERR_BAD_INPUT;

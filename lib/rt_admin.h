@@ -19,6 +19,12 @@
  * handlers need not be reentrant; they must not block for long, as the
  * next command waits. A client that times out does not cancel the
  * command: the daemon still runs it. The request is never resent.
+ *
+ * nng 1.5.2 (Debian 12) stops accepting on a listener for good when a peer
+ * hangs up in the middle of the 8-byte SP handshake (nng #1518). Our own
+ * probe for a live daemon completes the handshake; a client killed in
+ * those microseconds, or a bare connect-and-close by the daemon's own
+ * user, leaves the admin socket dead until the daemon restarts.
  */
 #ifndef RT_ADMIN_H
 #define RT_ADMIN_H

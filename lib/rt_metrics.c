@@ -1,23 +1,16 @@
 #include "rt_metrics.h"
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "rt_log.h"
+#include "rt_metrics_int.h"
 
 #define METRICS_CACHE_LINE 64
-#define METRICS_HTTP_THREADS 2
-#define METRICS_HTTP_CONNECTIONS 64
-#define METRICS_HTTP_TIMEOUT 10		/* seconds */
-#define METRICS_HTTP_MEMORY (32 * 1024)
 /* 1.8e10 s in nanoseconds still fits in a uint64_t (max ~1.8447e19). */
 #define METRICS_MAX_SECONDS 1.8e10
 
@@ -65,16 +58,6 @@ struct scrape_cb {
 	void (*fn)(void *arg);
 	void *arg;
 	struct scrape_cb *next;
-};
-
-struct rt_metrics {
-	pthread_mutex_t lock;		/* families, callbacks, daemon */
-	pthread_mutex_t scrape_lock;	/* one scrape (callbacks + render) */
-	struct family *families, *families_last;
-	struct scrape_cb *callbacks, *callbacks_last;
-	size_t ncallbacks;
-	size_t nseries;
-	struct MHD_Daemon *daemon;
 };
 
 static const char *const metric_type_names[] = {
@@ -648,240 +631,4 @@ rt_metrics_render(struct rt_metrics *m, struct rt_buf *out)
 		out->data[start] = '\0';
 	}
 	return r;
-}
-
-static enum MHD_Result
-http_reply(struct MHD_Connection *conn, unsigned int status,
-    const char *text)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	resp = MHD_create_response_from_buffer(strlen(text),
-	    (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8") != MHD_YES ||
-	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-	    "GET, HEAD") != MHD_YES)) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-/* Marks a request whose headers were seen (MHD's per-request pointer). */
-static int http_seen;
-
-static enum MHD_Result
-http_answer(void *cls, struct MHD_Connection *conn, const char *url,
-    const char *method, const char *version, const char *upload_data,
-    size_t *upload_data_size, void **con_cls)
-{
-	struct rt_metrics *m = cls;
-	struct MHD_Response *resp;
-	const char *length;
-	struct rt_buf text;
-	enum MHD_Result ret;
-	uint8_t *data;
-	size_t len;
-
-	(void)version;
-	(void)upload_data;
-	/*
-	 * Refusals go out on the first call, before any body (MHD drops the
-	 * rest and closes). A good request is answered on the second call,
-	 * once MHD has it whole, so the connection stays open for the next
-	 * scrape; a GET that announces a body is refused rather than read.
-	 */
-	if (*con_cls == NULL) {
-		*con_cls = &http_seen;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-			return http_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "method not allowed\n");
-		if (strcmp(url, "/metrics") != 0)
-			return http_reply(conn, MHD_HTTP_NOT_FOUND,
-			    "not found\n");
-		length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
-		    (length != NULL && strcmp(length, "0") != 0))
-			return http_reply(conn, MHD_HTTP_BAD_REQUEST,
-			    "unexpected body\n");
-		return MHD_YES;
-	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0;		/* not reached: no body */
-		return MHD_YES;
-	}
-
-	rt_buf_init(&text, RT_METRICS_RENDER_MAX);
-	if (rt_metrics_render(m, &text) != 0) {
-		rt_buf_fini(&text);
-		log_err("event=metrics_render_failed");
-		return http_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "render failed\n");
-	}
-	if ((data = rt_buf_steal(&text, &len)) == NULL)
-		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
-		    MHD_RESPMEM_PERSISTENT);
-	else if ((resp = MHD_create_response_from_buffer(len, data,
-	    MHD_RESPMEM_MUST_FREE)) == NULL)
-		free(data);
-	if (resp == NULL)
-		return MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    RT_METRICS_CONTENT_TYPE) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-__attribute__((format(printf, 2, 0))) static void
-http_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256], safe[300];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	log_warn("event=metrics_http_error msg=%s",
-	    rt_log_value(msg, safe, sizeof(safe)));
-}
-
-/* "1.2.3.4:80" or "[::1]:80" into *ss; a literal address, never a name. */
-static int
-parse_addr(const char *addr, struct sockaddr_storage *ss, int *ipv6p)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port, *end;
-	unsigned long value;
-	size_t hostlen;
-	char *stop;
-
-	memset(ss, 0, sizeof(*ss));
-	if (addr == NULL)
-		return RT_ERR_BAD_INPUT;
-	*ipv6p = addr[0] == '[';
-	if (*ipv6p) {
-		if ((end = strchr(addr, ']')) == NULL || end[1] != ':')
-			return RT_ERR_BAD_INPUT;
-		hostlen = (size_t)(end - addr - 1);
-		addr++;
-		port = end + 2;
-	} else {
-		if ((end = strchr(addr, ':')) == NULL ||
-		    strchr(end + 1, ':') != NULL)
-			return RT_ERR_BAD_INPUT;
-		hostlen = (size_t)(end - addr);
-		port = end + 1;
-	}
-	if (hostlen == 0 || hostlen >= sizeof(host) || port[0] < '0' ||
-	    port[0] > '9')
-		return RT_ERR_BAD_INPUT;
-	memcpy(host, addr, hostlen);
-	host[hostlen] = '\0';
-	value = strtoul(port, &stop, 10);
-	if (*stop != '\0' || value > 65535 || stop - port > 5)
-		return RT_ERR_BAD_INPUT;
-	if (*ipv6p) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)value);
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return RT_ERR_BAD_INPUT;
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)value);
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return RT_ERR_BAD_INPUT;
-	}
-	return 0;
-}
-
-int
-rt_metrics_serve(struct rt_metrics *m, const char *addr, int *portp)
-{
-	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *info;
-	struct MHD_Daemon *daemon = NULL;
-	unsigned int flags;
-	char safe[128];
-	int ipv6 = 0, busy, r;
-
-	if (portp != NULL)
-		*portp = 0;
-	if ((r = parse_addr(addr, &ss, &ipv6)) != 0) {
-		log_err("event=metrics_listen_failed addr=%s reason=bad_address",
-		    rt_log_value(addr != NULL ? addr : "", safe, sizeof(safe)));
-		return r;
-	}
-	pthread_mutex_lock(&m->lock);
-	busy = m->daemon != NULL;
-	pthread_mutex_unlock(&m->lock);
-	if (busy)
-		return RT_ERR_EXISTS;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
-	/* The logger goes first so MHD reports nothing on its own. */
-	daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_answer, m,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)METRICS_HTTP_THREADS,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_HTTP_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_HTTP_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_HTTP_MEMORY,
-	    MHD_OPTION_END);
-	if (daemon == NULL) {
-		log_err("event=metrics_listen_failed addr=%s",
-		    rt_log_value(addr, safe, sizeof(safe)));
-		return RT_ERR_IO;
-	}
-	pthread_mutex_lock(&m->lock);
-	busy = m->daemon != NULL;
-	if (!busy)
-		m->daemon = daemon;
-	pthread_mutex_unlock(&m->lock);
-	if (busy) {
-		MHD_stop_daemon(daemon);
-		return RT_ERR_EXISTS;
-	}
-	info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-	if (portp != NULL && info != NULL)
-		*portp = info->port;
-	log_info("event=metrics_listening addr=%s port=%u",
-	    rt_log_value(addr, safe, sizeof(safe)),
-	    info != NULL ? (unsigned)info->port : 0u);
-	return 0;
-}
-
-void
-rt_metrics_stop(struct rt_metrics *m)
-{
-	struct MHD_Daemon *daemon;
-
-	if (m == NULL)
-		return;
-	pthread_mutex_lock(&m->lock);
-	daemon = m->daemon;
-	m->daemon = NULL;
-	pthread_mutex_unlock(&m->lock);
-	/* Outside the lock: a scrape in progress needs it to finish. */
-	if (daemon != NULL)
-		MHD_stop_daemon(daemon);
 }
