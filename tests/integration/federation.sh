@@ -3,8 +3,11 @@
 # roamtrust-pki and the CRL published over HTTP by a small local server.
 # Checks: all peers up; a revoked realm is cut by the other two within one
 # CRL refresh interval and `peers` says why; brokers restarted in any order
-# come back; and a broker refuses (with a log line naming the reason) every
-# bad frame and bad peer, and keeps serving.
+# come back; a silent peer goes down after missed pings and comes back; a
+# CRL fetched by one broker is pushed to a peer that cannot fetch it; a
+# certificate that expires takes its peer down; and a broker refuses (with
+# a log line naming the reason) every bad frame and bad peer, and keeps
+# serving.
 set -u
 . "$(dirname "$0")/common.inc"
 
@@ -25,6 +28,37 @@ realm_cert() {	# realm
 for r in a.example b.example c.example d.example; do
 	realm_cert "$r"
 done
+# e.example: a certificate that expires 40 seconds from now (openssl ca,
+# since roamtrust-pki issues whole days)
+cat >shortlived.cnf <<EOF
+[ca]
+default_ca = it
+[it]
+database = $WORK/sl-index.txt
+new_certs_dir = $WORK
+serial = $WORK/sl-serial
+default_md = sha256
+policy = any
+copy_extensions = none
+unique_subject = no
+[any]
+commonName = supplied
+[ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth,clientAuth,emailProtection
+subjectAltName = DNS:\${ENV::RT_SAN}
+EOF
+: >sl-index.txt
+echo 2000 >sl-serial
+shortlived() {	# realm start end (openssl ca dates)
+	"$PKI" request --realm "$1" --out "$1" >/dev/null &&
+	    RT_SAN=$1 openssl ca -batch -notext -config shortlived.cnf -extensions ext \
+	    -cert ca/ca.crt -keyfile ca/ca.key -startdate "$2" -enddate "$3" \
+	    -in "$1/$1.csr" -out "$1/$1.crt" >/dev/null 2>&1
+}
+shortlived e.example "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" \
+    "$(date -u -d '+40 seconds' +%Y%m%d%H%M%SZ)"
 publish_crl() {
 	"$PKI" crl --dir ca --days 7 --out www/federation.crl.new >/dev/null &&
 	    mv www/federation.crl.new www/federation.crl
@@ -41,14 +75,18 @@ agreement() {	# home visited file [only-home]
 agreement a.example b.example ab
 agreement b.example c.example bc
 agreement c.example a.example ca
+agreement e.example a.example ea
 # d.example: an agreement with a.example signed by d alone (not valid)
 agreement d.example a.example da-half only-home
 
 declare -A PORT MPORT
-for r in a b c; do
+for r in a b c e; do
 	PORT[$r]=$(free_port)
 	MPORT[$r]=$(free_port)
 done
+# b fetches from a file nobody updates: it learns of revocations by push
+mkdir -p www-b
+CRLURL_b="file://$WORK/www-b/federation.crl"
 conf() {	# short name (a, b, c)
 	r=$1
 	{
@@ -58,8 +96,8 @@ realm = $r.example
 key = $WORK/$r.example/$r.example.key
 cert = $WORK/$r.example/$r.example.crt
 ca = $WORK/ca/ca.crt
-crl_url = $CRLURL
-crl_refresh = ${REFRESH}s
+crl_url = $(if [ "$r" = b ]; then echo "$CRLURL_b"; else echo "$CRLURL"; fi)
+crl_refresh = $(if [ "$r" = b ]; then echo 600s; else echo "${REFRESH}s"; fi)
 listen = tls+tcp://127.0.0.1:${PORT[$r]}
 agreements = $WORK/agreements
 state_dir = $WORK/state-$r
@@ -68,17 +106,21 @@ ping_interval = 1s
 ping_misses = 3
 request_timeout = 3s
 EOF
-		for p in a b c; do
+		for p in a b c e; do
 			[ "$p" = "$r" ] && continue
+			# e peers with a only
+			[ "$p" = e ] && [ "$r" != a ] && continue
+			[ "$r" = e ] && [ "$p" != a ] && continue
 			printf '\n[peer.%s.example]\nendpoint = tls+tcp://127.0.0.1:%s\n' "$p" "${PORT[$p]}"
 		done
 	} >"$r.conf"
 }
-for r in a b c; do conf $r; done
+for r in a b c e; do conf $r; done
+cp www/federation.crl www-b/federation.crl
 
 start httpd "$TOOLS/rt_test_httpd" --port "$CRLPORT" --dir www
 wait_for 5 http_get "$CRLPORT" /federation.crl
-for r in a b c; do
+for r in a b c e; do
 	start "broker-$r" "$BROKER" run -c "$r.conf"
 done
 
@@ -98,8 +140,8 @@ all_up() {
 	done
 }
 
-metrics_two_up() {
-	http_get "${MPORT[a]}" /metrics | grep -q 'roamtrust_peers{state="up"} 2'
+metrics_three_up() {
+	http_get "${MPORT[a]}" /metrics | grep -q 'roamtrust_peers{state="up"} 3'
 }
 rtt_shown() {
 	peer_line a b | grep -q 'ms'
@@ -108,7 +150,9 @@ ok "check accepts the three configurations" "$BROKER" check -c a.conf
 ok "all six peer links come up" wait_for 20 all_up
 ok "status answers over the admin socket" "$BROKER" status -c a.conf
 ok "the admin socket is mode 0600" test "$(stat -c %a state-a/admin.sock)" = 600
-ok "/metrics reports two peers up" metrics_two_up
+e_is() { [ "$(peer_state a e)" = "$1" ]; }
+ok "a and e (short-lived certificate) are up" wait_for 10 e_is up
+ok "/metrics reports a's three peers up" metrics_three_up
 ok "pings measure a round-trip time" wait_for 5 rtt_shown
 
 # --- negative: frames and peers the broker must refuse ---
@@ -200,6 +244,13 @@ ok "  ... and says why" grep -q 'event=identity_mismatch' wrong.log
 ok "after all that, broker a still serves: peers up" wait_for 10 all_up
 ok "broker a is still running" running broker-a
 
+# --- a silent peer: b frozen, a gives up after missed pings, then b is back ---
+kill -STOP "$(cat broker-b.pid)"
+b_silent() { peer_line a b | grep -q 'no answer to 3 pings'; }
+ok "b frozen: a takes it down after 3 unanswered pings" wait_for 20 b_silent
+kill -CONT "$(cat broker-b.pid)"
+ok "b thawed: a and b are up again" wait_for 20 all_up
+
 # --- revocation: c.example revoked, CRL published over HTTP ---
 "$PKI" revoke --dir ca --cert c.example/c.example.crt --reason keyCompromise >/dev/null
 publish_crl
@@ -209,7 +260,11 @@ revoked_seen() {	# not up, and the reason says revoked
 }
 ok "a cuts c within one refresh interval (+ slack) and says why" \
     wait_for $((REFRESH + 4)) revoked_seen a
-ok "b cuts c too" wait_for $((REFRESH + 4)) revoked_seen b
+ok "b, which cannot fetch the new CRL, cuts c too (pushed by a or c)" \
+    wait_for $((REFRESH + 6)) revoked_seen b
+ok "  ... b applied a pushed CRL" logged broker-b 'event=crl_applied number=2 source=[ac].example'
+ok "  ... while b's own CRL source still has the old one" \
+    eval '! cmp -s www/federation.crl www-b/federation.crl'
 ok "a's log says the certificate was evicted as revoked" \
     logged broker-a 'event=cert_evicted realm=c.example reason=cert_revoked'
 ok "a closed c's inbound connections" logged broker-a 'event=connection_closed realm=c.example'
@@ -230,6 +285,10 @@ start broker-a "$BROKER" run -c a.conf
 ok "after restarting a alone, a and b are up again" wait_for 20 ab_up
 ok "c stays cut after the restarts" wait_for 10 revoked_seen a
 
-for r in a b c; do stop "broker-$r"; done
+# --- e's certificate expires: a takes it down ---
+e_expired() { peer_line a e | grep -q 'expired'; }
+ok "e's certificate expired: a takes it down and says why" wait_for 50 e_expired
+
+for r in a b c e; do stop "broker-$r"; done
 stop httpd
 finish
