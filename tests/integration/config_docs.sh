@@ -1,0 +1,23 @@
+#!/bin/bash
+# The documented configuration stays true: examples/broker.conf is what
+# `roamtrust-broker --print-defaults` prints, and `check` reports a bad
+# configuration with FILE:LINE and the line.
+set -u
+. "$(dirname "$0")/common.inc"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+"$BROKER" --print-defaults >"$WORK/defaults.conf"
+ok "examples/broker.conf matches --print-defaults (regenerate it if not)" \
+    cmp -s "$WORK/defaults.conf" "$top/examples/broker.conf"
+
+printf '[broker]\nrealm = a.example\nlistne = tls+tcp://0.0.0.0:7000\n' >"$WORK/bad.conf"
+"$BROKER" check -c "$WORK/bad.conf" 2>"$WORK/bad.err"
+status=$?
+ok "check exits non-zero on an unknown key" test "$status" -ne 0
+ok "  ... naming file:line and the line" \
+    grep -q "bad.conf:3: unknown key 'listne' in \[broker\]" "$WORK/bad.err"
+printf '[broker]\nclock_skew = forever\n' >"$WORK/bad2.conf"
+"$BROKER" check -c "$WORK/bad2.conf" 2>"$WORK/bad2.err"
+ok "a bad value is reported with its line" grep -q "bad2.conf:2:" "$WORK/bad2.err"
+ok "a missing file is reported" eval '! "$BROKER" check -c "$WORK/nope.conf" 2>/dev/null'
+finish
