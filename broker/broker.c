@@ -73,6 +73,13 @@ metrics_init(struct broker *b)
 	m->crl_next_update = rt_metrics_gauge(m->registry,
 	    "roamtrust_crl_next_update_seconds",
 	    "seconds until the current CRL's nextUpdate (negative: stale)", NULL);
+	for (int i = 0; i <= RT_AUTH_UNAVAILABLE; i++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"", rt_auth_result_name(i));
+		m->auth[i] = rt_metrics_counter(m->registry,
+		    "roamtrust_home_auth_total",
+		    "authentications of our subscribers roaming elsewhere, by result",
+		    labels);
+	}
 	m->rtt = rt_metrics_histogram(m->registry, "roamtrust_peer_rtt_seconds",
 	    "ping round-trip time to peers", NULL, rtt_bounds,
 	    sizeof(rtt_bounds) / sizeof(rtt_bounds[0]));
@@ -194,6 +201,12 @@ broker_new(struct broker_config *bc, struct broker **bp)
 		r = RT_ERR_REALM;
 		goto out;
 	}
+	b->password_policy = bc->password_policy;
+	if ((r = broker_subscribers_open(bc->subscribers_db, &b->subscribers)) != 0) {
+		log_err("event=subscribers_unavailable path=%s reason=%s",
+		    bc->subscribers_db, rt_errname(r));
+		goto out;
+	}
 	if ((r = rt_trust_new(&topts, &b->trust)) != 0 ||
 	    (r = rt_trust_load_ca(b->trust, bc->ca)) != 0 ||
 	    (r = rt_replay_new(bc->replay_entries, (uint64_t)bc->skew * 2000 + 1000,
@@ -277,7 +290,7 @@ broker_start(struct broker *b)
 		}
 	}
 	if ((r = broker_listen_start(b)) != 0 || (r = broker_peers_start(b)) != 0 ||
-	    (r = broker_crl_start(b)) != 0)
+	    (r = broker_crl_start(b)) != 0 || (r = broker_agents_start(b)) != 0)
 		return r;
 	if (pthread_create(&b->watchdog, NULL, watchdog_main, b) != 0)
 		return RT_ERR_INTERNAL;
@@ -302,7 +315,9 @@ broker_stop(struct broker *b)
 	broker_crl_stop(b);
 	rt_admin_close(b->admin);
 	b->admin = NULL;
+	/* peers before agents: failing pending requests answers agents */
 	broker_peers_stop(b);
+	broker_agents_stop(b);
 	broker_listen_stop(b);
 	if (b->metrics.registry != NULL)
 		rt_metrics_stop(b->metrics.registry);
@@ -321,6 +336,7 @@ broker_free(struct broker *b)
 	rt_replay_free(b->replay);
 	rt_trust_free(b->trust);
 	rt_signer_free(b->signer);
+	broker_subscribers_close(b->subscribers);
 	rt_metrics_free(b->metrics.registry);
 	pthread_rwlock_destroy(&b->agreements_lock);
 	pthread_cond_destroy(&b->cond);
@@ -413,6 +429,10 @@ broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out)
 		return admin_status(b, out) == 0 ? 0 : 1;
 	if (strcmp(argv[0], "peers") == 0)
 		return admin_peers(b, out) == 0 ? 0 : 1;
-	(void)!rt_buf_printf(out, "unknown command '%.64s' (status, peers)\n", argv[0]);
+	if (strcmp(argv[0], "subscriber") == 0)
+		return broker_subscriber_admin(b->subscribers, &b->password_policy,
+		    b->config->realm, argc, argv, out);
+	(void)!rt_buf_printf(out, "unknown command '%.64s' (status, peers, subscriber)\n",
+	    argv[0]);
 	return 2;
 }

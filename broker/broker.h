@@ -40,6 +40,7 @@
 #include "rt_metrics.h"
 #include "rt_msg.h"
 #include "rt_x509.h"
+#include "broker_subscriber.h"
 
 #define BROKER_PEERS_MAX 128
 #define BROKER_CRL_URLS_MAX 8
@@ -87,6 +88,14 @@ struct broker_config {
 	long request_timeout_ms;
 	size_t replay_entries;
 	long descriptor_lifetime;	/* seconds */
+	const char *agent_listen;
+	char agent_listen_default[600];
+	const char *agent_ca;		/* "" = agents over ipc only */
+	int agent_contexts;
+	const char *subscribers_db;
+	char subscribers_db_default[600];
+	long assertion_lifetime;	/* seconds; capped by the agreement */
+	struct broker_password_policy password_policy;
 	const char *log_level;
 	const char *log_dest;
 	struct broker_peer_config peers[BROKER_PEERS_MAX];
@@ -122,6 +131,10 @@ size_t broker_agreement_count(struct broker *b);
  * 0, or RT_ERR_NO_AGREEMENT. */
 int broker_agreement_find(struct broker *b, const char *peer, time_t now,
     struct rt_agreement *out) RT_WUR;
+/* The valid agreement that lets home's subscribers roam into visited:
+ * 0 and *out, or RT_ERR_NO_AGREEMENT. */
+int broker_agreement_for(struct broker *b, const char *home, const char *visited,
+    time_t now, struct rt_agreement *out) RT_WUR;
 /* Ids of the valid agreements with peer; returns how many (≤ max). */
 int broker_agreement_ids(struct broker *b, const char *peer, time_t now,
     char (*ids)[RT_ID_MAX], int max);
@@ -236,6 +249,17 @@ int broker_crl_apply(struct broker *b, X509_CRL *crl, const char *from_realm) RT
 /* Refuses everything while the CRL is stale (unless policy says open). */
 void broker_crl_check_stale(struct broker *b, time_t now);
 
+/* ---- agents and roaming authentication (broker_agent.c, broker_auth.c) ---- */
+
+int broker_agents_start(struct broker *b) RT_WUR;
+void broker_agents_stop(struct broker *b);
+/* Home side: answers a visited realm's AuthRequest into resp. */
+void broker_auth_home(struct broker *b, const char *visited,
+    const struct rt_auth_request *req, struct rt_auth_response *resp);
+/* Visited side: 0 when an assertion from home may be relied on. */
+int broker_auth_check_assertion(struct broker *b, const char *home,
+    const struct rt_agreement *agreement, const struct rt_assertion *a) RT_WUR;
+
 /* ---- the broker (broker.c) ---- */
 
 struct broker_metrics {
@@ -251,6 +275,7 @@ struct broker_metrics {
 	struct rt_gauge *crl_age;
 	struct rt_gauge *crl_next_update;
 	struct rt_histogram *rtt;
+	struct rt_counter *auth[RT_AUTH_UNAVAILABLE + 1];
 };
 
 struct broker {
@@ -275,6 +300,14 @@ struct broker {
 	nng_listener listener;
 	struct in_slot *in_slots;
 	int nin_slots;
+
+	/* agents */
+	nng_socket asock;
+	nng_listener alistener;
+	struct agent_slot *agent_slots;
+	int nagent_slots;
+	struct broker_subscribers *subscribers;
+	struct broker_password_policy password_policy;
 
 	/* threads */
 	pthread_mutex_t lock;		/* guards stop and the condition */

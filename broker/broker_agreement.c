@@ -149,6 +149,27 @@ broker_agreement_find(struct broker *b, const char *peer, time_t now,
 }
 
 int
+broker_agreement_for(struct broker *b, const char *home, const char *visited,
+    time_t now, struct rt_agreement *out)
+{
+	int r = RT_ERR_NO_AGREEMENT;
+
+	pthread_rwlock_rdlock(&b->agreements_lock);
+	for (size_t i = 0; i < b->agreements.n; i++) {
+		const struct rt_agreement *a = &b->agreements.list[i];
+
+		if (strcmp(a->home, home) == 0 && strcmp(a->visited, visited) == 0 &&
+		    now >= a->not_before && now < a->not_on_or_after) {
+			*out = *a;
+			r = 0;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&b->agreements_lock);
+	return r;
+}
+
+int
 broker_agreement_ids(struct broker *b, const char *peer, time_t now,
     char (*ids)[RT_ID_MAX], int max)
 {

@@ -68,6 +68,29 @@ const struct rt_config_key broker_config_keys[] = {
 	    1024, 268435456, NULL},
 	{"broker", "descriptor_lifetime", RT_CFG_DURATION, "1d",
 	    "validity of the RealmDescriptor we sign at hello", 60, 2592000, NULL},
+	{"broker", "agent_listen", RT_CFG_STRING, "",
+	    "where our agents connect: ipc://PATH (mode 0600) or tls+tcp://ADDR:PORT "
+	    "(then agent_ca is required); default ipc://STATE_DIR/agent.sock", 0, 0, NULL},
+	{"broker", "agent_ca", RT_CFG_PATH, "",
+	    "operator CA whose certificates agents present over tls+tcp", 0, 0, NULL},
+	{"broker", "agent_contexts", RT_CFG_INT, "256",
+	    "agent requests handled at once (each waits for its home realm)", 1, 65536, NULL},
+	{"broker", "subscribers", RT_CFG_PATH, "",
+	    "home subscriber database (SQLite); default STATE_DIR/subscribers.db", 0, 0, NULL},
+	{"broker", "assertion_lifetime", RT_CFG_DURATION, "1h",
+	    "lifetime of the assertions we issue (the agreement's maximum caps it)",
+	    60, 604800, NULL},
+	{"broker", "password_min_length", RT_CFG_INT, "10",
+	    "shortest subscriber password accepted", 8, 256, NULL},
+	{"broker", "password_min_classes", RT_CFG_INT, "3",
+	    "character classes a password needs (lower, upper, digit, other)", 1, 4, NULL},
+	{"broker", "password_max_age", RT_CFG_DURATION, "365d",
+	    "subscriber passwords older than this are refused (0: never)", 0,
+	    3650L * 86400, NULL},
+	{"broker", "lockout_after", RT_CFG_INT, "5",
+	    "failed authentications in a row that lock a subscriber", 1, 1000, NULL},
+	{"broker", "lockout_time", RT_CFG_DURATION, "15m",
+	    "how long a locked subscriber stays locked", 1, 86400 * 30, NULL},
 	{"broker", "log_level", RT_CFG_ENUM, "info",
 	    "least severe level logged", 0, 0, "err|warn|info|debug"},
 	{"broker", "log", RT_CFG_ENUM, "stderr",
@@ -98,6 +121,12 @@ config_check(struct broker_config *bc, char *err, size_t errcap)
 	if (!url_ok(bc->listen, "tls+tcp://")) {
 		snprintf(err, errcap, "%s: [broker] listen must be a tls+tcp:// URL "
 		    "(peers authenticate with mutual TLS): %s", name, bc->listen);
+		return RT_ERR_CONFIG;
+	}
+	if (!url_ok(bc->agent_listen, "ipc://") &&
+	    !(url_ok(bc->agent_listen, "tls+tcp://") && *bc->agent_ca != '\0')) {
+		snprintf(err, errcap, "%s: [broker] agent_listen must be ipc://, or "
+		    "tls+tcp:// with agent_ca set: %s", name, bc->agent_listen);
 		return RT_ERR_CONFIG;
 	}
 	if (!url_ok(bc->admin_socket, "ipc://")) {
@@ -190,6 +219,32 @@ broker_config_load(const char *path, struct broker_config *bc, char *err,
 	bc->request_timeout_ms = (long)rt_config_int(cfg, "broker", "request_timeout") * 1000;
 	bc->replay_entries = (size_t)rt_config_int(cfg, "broker", "replay_cache");
 	bc->descriptor_lifetime = (long)rt_config_int(cfg, "broker", "descriptor_lifetime");
+	bc->agent_listen = rt_config_str(cfg, "broker", "agent_listen");
+	if (bc->agent_listen == NULL || *bc->agent_listen == '\0') {
+		snprintf(bc->agent_listen_default, sizeof(bc->agent_listen_default),
+		    "ipc://%s/agent.sock", bc->state_dir);
+		bc->agent_listen = bc->agent_listen_default;
+	}
+	bc->agent_ca = rt_config_str(cfg, "broker", "agent_ca");
+	if (bc->agent_ca == NULL)
+		bc->agent_ca = "";
+	bc->agent_contexts = (int)rt_config_int(cfg, "broker", "agent_contexts");
+	bc->subscribers_db = rt_config_str(cfg, "broker", "subscribers");
+	if (bc->subscribers_db == NULL || *bc->subscribers_db == '\0') {
+		snprintf(bc->subscribers_db_default, sizeof(bc->subscribers_db_default),
+		    "%s/subscribers.db", bc->state_dir);
+		bc->subscribers_db = bc->subscribers_db_default;
+	}
+	bc->assertion_lifetime = (long)rt_config_int(cfg, "broker", "assertion_lifetime");
+	bc->password_policy.min_length =
+	    (size_t)rt_config_int(cfg, "broker", "password_min_length");
+	bc->password_policy.min_classes =
+	    (int)rt_config_int(cfg, "broker", "password_min_classes");
+	bc->password_policy.default_max_age =
+	    (long)rt_config_int(cfg, "broker", "password_max_age");
+	bc->password_policy.lockout_after = (int)rt_config_int(cfg, "broker", "lockout_after");
+	bc->password_policy.lockout_seconds =
+	    (long)rt_config_int(cfg, "broker", "lockout_time");
 	bc->log_level = rt_config_str(cfg, "broker", "log_level");
 	bc->log_dest = rt_config_str(cfg, "broker", "log");
 	n = rt_config_sections(cfg, "peer.*", sections, BROKER_PEERS_MAX);

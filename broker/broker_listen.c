@@ -196,6 +196,23 @@ answer_crl_push(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
 }
 
 static int
+answer_auth(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
+{
+	struct rt_auth_request req;
+	struct rt_auth_response *resp;
+	int r;
+
+	if ((r = rt_auth_request_from_xml(doc, &req)) != 0)
+		return rt_refusal_encode(r, "AuthRequest not valid", out);
+	if ((resp = malloc(sizeof(*resp))) == NULL)
+		return RT_ERR_NOMEM;
+	broker_auth_home(s->broker, s->frame->sender, &req, resp);
+	r = rt_auth_response_encode(resp, out);
+	free(resp);
+	return r;
+}
+
+static int
 answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err,
     struct rt_buf *out)
 {
@@ -238,6 +255,9 @@ answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err
 		break;
 	case RT_MSG_CRL_PUSH:
 		r = answer_crl_push(s, doc, out);
+		break;
+	case RT_MSG_AUTH_REQUEST:
+		r = answer_auth(s, doc, out);
 		break;
 	default:
 		r = rt_refusal_encode(RT_ERR_TYPE, rt_msg_name(type), out);

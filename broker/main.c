@@ -27,6 +27,9 @@ usage(FILE *out)
 	    "       " PROG " status -c broker.conf    the running broker's state\n"
 	    "       " PROG " peers -c broker.conf     each peer: state, reason, certificate\n"
 	    "                                          expiry, last seen, round-trip time\n"
+	    "       " PROG " subscriber add PUBLIC_ID PRIVATE_ID [--services a,b] [--max-age S]\n"
+	    "                [--password-stdin] -c broker.conf   (also passwd, disable, enable,\n"
+	    "                list, show: home subscribers; passwords are prompted, never args)\n"
 	    "       " PROG " --print-defaults         every option with its default\n");
 }
 
@@ -98,6 +101,30 @@ cmd_admin(struct broker_config *bc, int argc, char **argv)
 	return status;
 }
 
+/* `subscriber ...`: options may stand anywhere; -c is taken out here. */
+static int
+subscriber_main(int argc, char **argv)
+{
+	struct broker_config bc;
+	char *rest[128];
+	const char *path = NULL;
+	int n = 0, r;
+
+	for (int i = 0; i < argc && n < 127; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc)
+			path = argv[++i];
+		else
+			rest[n++] = argv[i];
+	}
+	rest[n] = NULL;
+	if ((r = load_config(path, &bc)) != 0)
+		return r;
+	r = broker_subscriber_cli(bc.admin_socket, n, rest);
+	broker_config_fini(&bc);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -120,6 +147,8 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
+	if (strcmp(cmd, "subscriber") == 0)
+		return subscriber_main(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

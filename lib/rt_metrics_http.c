@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "rt_log.h"
+#include "rt_net.h"
 #include "rt_metrics_int.h"
 
 #define METRICS_HTTP_THREADS 2
@@ -131,59 +132,6 @@ http_log(void *cls, const char *fmt, va_list ap)
 	    rt_log_value(msg, safe, sizeof(safe)));
 }
 
-/* "1.2.3.4:80" or "[::1]:80" into *ss; a literal address, never a name. */
-static int
-parse_addr(const char *addr, struct sockaddr_storage *ss, int *ipv6p)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port, *end;
-	unsigned long value;
-	size_t hostlen;
-	char *stop;
-
-	memset(ss, 0, sizeof(*ss));
-	if (addr == NULL)
-		return RT_ERR_BAD_INPUT;
-	*ipv6p = addr[0] == '[';
-	if (*ipv6p) {
-		if ((end = strchr(addr, ']')) == NULL || end[1] != ':')
-			return RT_ERR_BAD_INPUT;
-		hostlen = (size_t)(end - addr - 1);
-		addr++;
-		port = end + 2;
-	} else {
-		if ((end = strchr(addr, ':')) == NULL ||
-		    strchr(end + 1, ':') != NULL)
-			return RT_ERR_BAD_INPUT;
-		hostlen = (size_t)(end - addr);
-		port = end + 1;
-	}
-	if (hostlen == 0 || hostlen >= sizeof(host) || port[0] < '0' ||
-	    port[0] > '9')
-		return RT_ERR_BAD_INPUT;
-	memcpy(host, addr, hostlen);
-	host[hostlen] = '\0';
-	value = strtoul(port, &stop, 10);
-	if (*stop != '\0' || value > 65535 || stop - port > 5)
-		return RT_ERR_BAD_INPUT;
-	if (*ipv6p) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)value);
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return RT_ERR_BAD_INPUT;
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)value);
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return RT_ERR_BAD_INPUT;
-	}
-	return 0;
-}
-
 int
 rt_metrics_serve(struct rt_metrics *m, const char *addr, int *portp)
 {
@@ -198,7 +146,7 @@ rt_metrics_serve(struct rt_metrics *m, const char *addr, int *portp)
 		*portp = 0;
 	if (m == NULL)
 		return RT_ERR_BAD_INPUT;
-	if ((r = parse_addr(addr, &ss, &ipv6)) != 0) {
+	if ((r = rt_net_addr_parse(addr, &ss, &ipv6)) != 0) {
 		log_err("event=metrics_listen_failed addr=%s reason=bad_address",
 		    rt_log_value(addr != NULL ? addr : "", safe, sizeof(safe)));
 		return r;

@@ -209,3 +209,113 @@ rt_refusal_from_xml(xmlDocPtr doc, struct rt_refusal *ref)
 	r = rt_xml_child_copy(root, "Detail", ref->detail, sizeof(ref->detail));
 	return r == RT_ERR_NOT_FOUND ? 0 : r;
 }
+
+/* ---- roaming authentication ---- */
+
+static const char *const auth_result_names[] = {
+	[RT_AUTH_OK] = "ok",
+	[RT_AUTH_WRONG_CREDENTIALS] = "wrong-credentials",
+	[RT_AUTH_LOCKED] = "locked",
+	[RT_AUTH_DISABLED] = "disabled",
+	[RT_AUTH_PASSWORD_EXPIRED] = "password-expired",
+	[RT_AUTH_NO_AGREEMENT] = "no-agreement",
+	[RT_AUTH_NO_SERVICE] = "no-service",
+	[RT_AUTH_UNAVAILABLE] = "unavailable",
+};
+
+#define N_AUTH_RESULTS (sizeof(auth_result_names) / sizeof(auth_result_names[0]))
+
+const char *
+rt_auth_result_name(enum rt_auth_result result)
+{
+	if ((size_t)result >= N_AUTH_RESULTS)
+		return "unavailable";
+	return auth_result_names[result];
+}
+
+#define ARQ(f) offsetof(struct rt_auth_request, f)
+static const struct rt_field auth_request_fields[] = {
+	{"AgreementRef", RT_FIELD_TEXT, ARQ(agreement_ref), RT_ID_MAX, 1, 0, 0},
+	{"PublicIdentity", RT_FIELD_TEXT, ARQ(public_id), RT_URI_MAX, 0, 0, 0},
+	{"Username", RT_FIELD_TEXT, ARQ(username), RT_URI_MAX, 0, 0, 0},
+	{"DigestRealm", RT_FIELD_TEXT, ARQ(digest_realm), RT_TEXT_MAX, 0, 0, 0},
+	{"Method", RT_FIELD_TEXT, ARQ(method), 17, 0, 0, 0},
+	{"Uri", RT_FIELD_TEXT, ARQ(uri), RT_TEXT_MAX, 0, 0, 0},
+	{"Nonce", RT_FIELD_TEXT, ARQ(nonce), RT_TEXT_MAX, 0, 0, 0},
+	{"Algorithm", RT_FIELD_TEXT, ARQ(algorithm), 8, 0, 0, 0},
+	{"Qop", RT_FIELD_TEXT, ARQ(qop), 16, 1, 0, 0},
+	{"Nc", RT_FIELD_TEXT, ARQ(nc), RT_TEXT_MAX, 1, 0, 0},
+	{"Cnonce", RT_FIELD_TEXT, ARQ(cnonce), RT_TEXT_MAX, 1, 0, 0},
+	{"BodyHash", RT_FIELD_TEXT, ARQ(body_hash), RT_TEXT_MAX, 1, 0, 0},
+	{"Response", RT_FIELD_TEXT, ARQ(response), RT_TEXT_MAX, 0, 0, 0},
+	{"Service", RT_FIELD_LIST, ARQ(services), RT_SERVICE_MAX, 0, RT_SERVICES_MAX,
+	    ARQ(nservices)},
+	RT_FIELD_END
+};
+
+int
+rt_auth_request_encode(const struct rt_auth_request *req, struct rt_buf *xml)
+{
+	int r;
+
+	if ((r = rt_doc_begin(xml, "AuthRequest", NULL, 1, RT_COMPACT)) != 0 ||
+	    (r = rt_fields_write(xml, RT_COMPACT, auth_request_fields, req, 0,
+	    NULL)) != 0)
+		return r;
+	return rt_buf_append_str(xml, "</AuthRequest>");
+}
+
+int
+rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req)
+{
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	if ((r = rt_fields_read(xmlDocGetRootElement(doc), auth_request_fields,
+	    req)) != 0)
+		return r;
+	if (!rt_sip_uri_valid(req->public_id) || !rt_identity_valid(req->username))
+		return RT_ERR_SCHEMA;
+	return 0;
+}
+
+int
+rt_auth_response_encode(const struct rt_auth_response *resp, struct rt_buf *xml)
+{
+	int r;
+
+	if ((r = rt_doc_begin(xml, "AuthResponse", NULL, 1, RT_COMPACT)) != 0 ||
+	    (r = rt_xml_put_text(xml, "Result", rt_auth_result_name(resp->result))) != 0)
+		return r;
+	if (resp->reason[0] != '\0' &&
+	    (r = rt_xml_put_text(xml, "Reason", resp->reason)) != 0)
+		return r;
+	if (resp->has_assertion &&
+	    (r = rt_assertion_encode_element(&resp->assertion, xml)) != 0)
+		return r;
+	return rt_buf_append_str(xml, "</AuthResponse>");
+}
+
+int
+rt_auth_response_from_xml(xmlDocPtr doc, struct rt_auth_response *resp)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), n;
+	const char *result;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	result = rt_xml_text(rt_xml_child(root, "Result"));
+	resp->result = RT_AUTH_UNAVAILABLE;
+	for (size_t i = 0; i < N_AUTH_RESULTS; i++)
+		if (strcmp(result, auth_result_names[i]) == 0)
+			resp->result = (enum rt_auth_result)i;
+	r = rt_xml_child_copy(root, "Reason", resp->reason, sizeof(resp->reason));
+	if (r != 0 && r != RT_ERR_NOT_FOUND)
+		return r;
+	if ((n = rt_xml_child(root, "SubscriberAssertion")) != NULL) {
+		if ((r = rt_assertion_from_node(n, &resp->assertion)) != 0)
+			return r;
+		resp->has_assertion = 1;
+	}
+	return 0;
+}

@@ -70,6 +70,53 @@ struct rt_refusal {
 	char detail[RT_TEXT_MAX];
 };
 
+/* ---- roaming authentication ---- */
+
+/* What a visited realm forwards of a digest response, for the home realm
+ * to verify with the subscriber's HA1. */
+struct rt_auth_request {
+	char agreement_ref[RT_ID_MAX];	/* "" from an agent */
+	char public_id[RT_URI_MAX];	/* the AOR being registered */
+	char username[RT_URI_MAX];	/* digest username (private identity) */
+	char digest_realm[RT_TEXT_MAX];
+	char method[17];
+	char uri[RT_TEXT_MAX];
+	char nonce[RT_TEXT_MAX];
+	char algorithm[8];		/* MD5 | SHA-256 */
+	char qop[16];			/* "" | auth | auth-int */
+	char nc[RT_TEXT_MAX];
+	char cnonce[RT_TEXT_MAX];
+	char body_hash[RT_TEXT_MAX];	/* auth-int only */
+	char response[RT_TEXT_MAX];
+	char services[RT_SERVICES_MAX][RT_SERVICE_MAX];	/* wanted; may be none */
+	int nservices;
+};
+
+enum rt_auth_result {
+	RT_AUTH_OK = 0,
+	RT_AUTH_WRONG_CREDENTIALS,
+	RT_AUTH_LOCKED,
+	RT_AUTH_DISABLED,
+	RT_AUTH_PASSWORD_EXPIRED,
+	RT_AUTH_NO_AGREEMENT,
+	RT_AUTH_NO_SERVICE,
+	RT_AUTH_UNAVAILABLE
+};
+
+struct rt_auth_response {
+	enum rt_auth_result result;
+	char reason[RT_TEXT_MAX];
+	int has_assertion;
+	struct rt_assertion assertion;
+};
+
+/* "ok", "wrong-credentials", ... (the schema's tokens). */
+const char *rt_auth_result_name(enum rt_auth_result result);
+int rt_auth_request_encode(const struct rt_auth_request *req, struct rt_buf *xml) RT_WUR;
+int rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req) RT_WUR;
+int rt_auth_response_encode(const struct rt_auth_response *resp, struct rt_buf *xml) RT_WUR;
+int rt_auth_response_from_xml(xmlDocPtr doc, struct rt_auth_response *resp) RT_WUR;
+
 int rt_refusal_encode(int err, const char *detail, struct rt_buf *xml) RT_WUR;
 /* <Ack/>, with an optional detail. */
 int rt_ack_encode(const char *detail, struct rt_buf *xml) RT_WUR;

@@ -1,0 +1,170 @@
+/*
+ * The agent's life cycle, metrics and admin commands. See agent.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "rt_file.h"
+#include "rt_log.h"
+
+static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+static const int verdict_codes[] = {200, 401, 403, 407, 503, 0};
+
+void
+agent_count(struct agent *a, int status, const char *reason, uint64_t ns)
+{
+	size_t i;
+
+	(void)reason;
+	for (i = 0; verdict_codes[i] != 0 && verdict_codes[i] != status; i++)
+		;
+	rt_counter_inc(a->metrics.verdicts[i]);
+	rt_histogram_observe(a->metrics.latency, (double)ns / 1e9);
+}
+
+static void
+metrics_scrape(void *arg)
+{
+	struct agent *a = arg;
+
+	rt_gauge_set(a->metrics.bindings, (int64_t)agent_bindings_count(a->bindings));
+}
+
+static int
+metrics_init(struct agent *a)
+{
+	struct agent_metrics *m = &a->metrics;
+	char labels[32];
+	int r;
+
+	if ((r = rt_metrics_new(&m->registry)) != 0)
+		return r;
+	for (size_t i = 0; i < sizeof(verdict_codes) / sizeof(verdict_codes[0]); i++) {
+		if (verdict_codes[i] != 0)
+			snprintf(labels, sizeof(labels), "status=\"%d\"", verdict_codes[i]);
+		else
+			snprintf(labels, sizeof(labels), "status=\"other\"");
+		m->verdicts[i] = rt_metrics_counter(m->registry, "roamtrust_agent_checks_total",
+		    "requests checked, by the HTTP status of the verdict", labels);
+	}
+	m->latency = rt_metrics_histogram(m->registry, "roamtrust_agent_check_seconds",
+	    "time to a verdict (cold ones include the home realm's answer)", NULL,
+	    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+	m->broker_rtt = rt_metrics_histogram(m->registry,
+	    "roamtrust_agent_broker_rtt_seconds",
+	    "round trip of an authentication through the brokers", NULL,
+	    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+	m->bindings = rt_metrics_gauge(m->registry, "roamtrust_agent_bindings",
+	    "registrations of roamers held", NULL);
+	m->pai_stripped = rt_metrics_counter(m->registry,
+	    "roamtrust_agent_pai_stripped_total",
+	    "requests whose own P-Asserted/Preferred-Identity the proxy was told to drop",
+	    NULL);
+	return rt_metrics_on_scrape(m->registry, metrics_scrape, a);
+}
+
+int
+agent_new(struct agent_config *ac, struct agent **ap)
+{
+	struct agent *a;
+	int r;
+
+	*ap = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return RT_ERR_NOMEM;
+	a->config = ac;
+	a->started_at = rt_time_now();
+	pthread_mutex_init(&a->block, NULL);
+	if ((r = rt_xml_init()) != 0 || (r = metrics_init(a)) != 0 ||
+	    (r = rt_dir_ensure(ac->state_dir, 0700)) != 0 ||
+	    (r = rt_nonce_ctx_new(ac->nonce_lifetime, ac->nonce_rotate,
+	    (size_t)ac->max_bindings, &a->nonces)) != 0 ||
+	    (r = agent_bindings_new((size_t)ac->max_bindings, &a->bindings)) != 0 ||
+	    (r = agent_limiter_new(65536, ac->fail_window, ac->fail_limit_source,
+	    ac->ban_time, &a->fail_source)) != 0 ||
+	    (r = agent_limiter_new(65536, ac->fail_window, ac->fail_limit_identity,
+	    ac->ban_time, &a->fail_identity)) != 0) {
+		log_err("event=agent_init_failed reason=%s", rt_errname(r));
+		agent_free(a);
+		return r;
+	}
+	*ap = a;
+	return 0;
+}
+
+int
+agent_start(struct agent *a)
+{
+	const struct agent_config *ac = a->config;
+	int r;
+
+	if ((r = rt_admin_listen(ac->admin_socket, agent_admin_handle, a, &a->admin)) != 0) {
+		log_err("event=admin_listen_failed url=%s reason=%s", ac->admin_socket,
+		    rt_errname(r));
+		return r;
+	}
+	if (*ac->metrics_listen != '\0' &&
+	    (r = rt_metrics_serve(a->metrics.registry, ac->metrics_listen, NULL)) != 0)
+		return r;
+	if ((r = agent_broker_start(a)) != 0 || (r = agent_http_start(a)) != 0)
+		return r;
+	log_info("event=agent_started realm=%s broker=%s listen=%s", ac->realm,
+	    ac->broker, ac->listen);
+	return 0;
+}
+
+void
+agent_stop(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	rt_admin_close(a->admin);
+	a->admin = NULL;
+	/* the broker first: pending checks get their 503 and resume */
+	agent_broker_stop(a);
+	agent_http_stop(a);
+	if (a->metrics.registry != NULL)
+		rt_metrics_stop(a->metrics.registry);
+	log_info("event=agent_stopped");
+}
+
+void
+agent_free(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	rt_nonce_ctx_free(a->nonces);
+	agent_bindings_free(a->bindings);
+	agent_limiter_free(a->fail_source);
+	agent_limiter_free(a->fail_identity);
+	rt_metrics_free(a->metrics.registry);
+	pthread_mutex_destroy(&a->block);
+	free(a);
+}
+
+int
+agent_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out)
+{
+	struct agent *a = arg;
+
+	if (argc < 1)
+		return 2;
+	if (strcmp(argv[0], "status") == 0) {
+		size_t expired = agent_bindings_expire(a->bindings, rt_time_now());
+
+		(void)!rt_buf_printf(out,
+		    "realm:       %s\nbroker:      %s\nlistening:   %s (port %d)\n"
+		    "uptime:      %lds\nbindings:    %zu roamers registered (%zu expired "
+		    "dropped now)\nqueued:      %zu requests waiting for the broker\n",
+		    a->config->realm, a->config->broker, a->config->listen, a->http_port,
+		    (long)(rt_time_now() - a->started_at),
+		    agent_bindings_count(a->bindings), expired, a->bqueued);
+		return 0;
+	}
+	(void)!rt_buf_printf(out, "unknown command '%.64s' (status)\n", argv[0]);
+	return 2;
+}

@@ -1,0 +1,271 @@
+/*
+ * Authentication of roamers at the agent: the digest challenge (nonces we
+ * make, bound to the source flow and the home realm), the checks on a
+ * response we can make here (nonce ours and fresh, nonce count never
+ * reused, digest uri the Request-URI, security agreement kept), then the
+ * round trip to the home realm through our broker, whose signed assertion
+ * becomes the registration binding.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strings.h>
+
+#include "agent.h"
+#include "rt_log.h"
+
+static const char *
+alg_name(enum rt_digest_alg alg)
+{
+	return alg == RT_DIGEST_SHA256 ? "SHA-256" : "MD5";
+}
+
+/* The client a nonce is bound to: the flow and the realm it is for. */
+static void
+nonce_client(const struct agent_check *c, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s|%s", c->flow, c->home);
+}
+
+void
+agent_auth_challenge(struct agent_check *c, int stale, const char *why)
+{
+	struct agent *a = c->agent;
+	const char *hdr = c->is_register ? "WWW-Authenticate" : "Proxy-Authenticate";
+	char client[AGENT_FLOW_MAX + RT_REALM_MAX + 2], nonce[96];
+	struct rt_buf *out = &c->body;
+	int r;
+
+	nonce_client(c, client, sizeof(client));
+	if ((r = rt_nonce_make(a->nonces, client, rt_time_now(), nonce,
+	    sizeof(nonce))) != 0) {
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
+		return;
+	}
+	agent_verdict(c, c->is_register ? 401 : 407, why, "%s\r\n",
+	    c->is_register ? "Unauthorized" : "Proxy Authentication Required");
+	for (int i = 0; i < a->config->nalgorithms && r == 0; i++) {
+		if ((r = rt_buf_printf(out, "%s: ", hdr)) == 0 &&
+		    (r = rt_digest_challenge(a->config->algorithms[i], c->home, nonce,
+		    NULL, stale, 0, out)) == 0)
+			r = rt_buf_append_str(out, "\r\n");
+	}
+	if (r == 0 && *a->config->security_server != '\0' &&
+	    c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0)
+		r = rt_buf_printf(out, "Security-Server: %s\r\n", a->config->security_server);
+	if (r != 0)
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
+}
+
+/* Both URIs as RFC 3261 19.1.4 compares them, for what digest needs:
+ * scheme, user and host (host case-insensitively) and port (5060 when
+ * absent for sip:). */
+static int
+uri_equivalent(struct rt_sip_str x, struct rt_sip_str y)
+{
+	struct rt_sip_uri u, v;
+	int pu, pv;
+
+	if (rt_sip_uri_parse(x, &u) != 0 || rt_sip_uri_parse(y, &v) != 0)
+		return 0;
+	pu = u.port ? u.port : 5060;
+	pv = v.port ? v.port : 5060;
+	return u.scheme.len == v.scheme.len &&
+	    strncasecmp(u.scheme.p, v.scheme.p, u.scheme.len) == 0 &&
+	    u.user.len == v.user.len && memcmp(u.user.p, v.user.p, u.user.len) == 0 &&
+	    u.host.len == v.host.len && strncasecmp(u.host.p, v.host.p, u.host.len) == 0 &&
+	    pu == pv;
+}
+
+static void
+forbid(struct agent_check *c, const char *reason, const char *phrase)
+{
+	agent_verdict(c, 403, reason, "%s\r\n", phrase);
+}
+
+static void
+count_failure(struct agent_check *c)
+{
+	struct agent *a = c->agent;
+	time_t now = rt_time_now();
+
+	if (agent_limiter_fail(a->fail_source, c->src, now))
+		log_warn("event=source_banned src=%s seconds=%ld", c->src,
+		    a->config->ban_time);
+	if (c->creds.username[0] != '\0' &&
+	    agent_limiter_fail(a->fail_identity, c->creds.username, now))
+		log_warn("event=identity_banned user=%s seconds=%ld", c->creds.username,
+		    a->config->ban_time);
+}
+
+/* The home realm answered. */
+static void
+auth_done(void *arg, int err, const struct rt_auth_response *resp)
+{
+	struct agent_check *c = arg;
+	struct agent *a = c->agent;
+	time_t now = rt_time_now();
+
+	if (err != 0 || resp == NULL) {
+		log_warn("event=auth_unavailable user=%s home=%s reason=%s",
+		    c->creds.username, c->home, rt_errname(err));
+		agent_verdict(c, 503, "home_unavailable",
+		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
+		agent_check_finish(c);
+		return;
+	}
+	switch (resp->result) {
+	case RT_AUTH_OK:
+		break;
+	case RT_AUTH_WRONG_CREDENTIALS:
+		count_failure(c);
+		agent_auth_challenge(c, 0, "wrong_credentials");
+		agent_check_finish(c);
+		return;
+	case RT_AUTH_LOCKED:
+		forbid(c, "locked", "Forbidden (account locked)");
+		agent_check_finish(c);
+		return;
+	case RT_AUTH_DISABLED:
+		forbid(c, "disabled", "Forbidden (account disabled)");
+		agent_check_finish(c);
+		return;
+	case RT_AUTH_PASSWORD_EXPIRED:
+		forbid(c, "password_expired", "Forbidden (password expired)");
+		agent_check_finish(c);
+		return;
+	case RT_AUTH_NO_AGREEMENT:
+		forbid(c, "no_agreement", "Forbidden (no roaming agreement)");
+		agent_check_finish(c);
+		return;
+	case RT_AUTH_NO_SERVICE:
+		forbid(c, "no_service", "Forbidden (service not allowed)");
+		agent_check_finish(c);
+		return;
+	default:
+		agent_verdict(c, 503, "home_unavailable",
+		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
+		agent_check_finish(c);
+		return;
+	}
+	/* our broker checked signature, issuer, audience and agreement; the
+	 * identity is ours to check against what was registered */
+	if (!resp->has_assertion || strcmp(resp->assertion.public_id, c->aor) != 0 ||
+	    strcmp(resp->assertion.audience, a->config->realm) != 0 ||
+	    resp->assertion.not_on_or_after <= now) {
+		log_warn("event=assertion_mismatch user=%s aor=%s", c->creds.username,
+		    c->aor);
+		agent_verdict(c, 503, "assertion_refused",
+		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
+		agent_check_finish(c);
+		return;
+	}
+	agent_limiter_ok(a->fail_source, c->src);
+	agent_limiter_ok(a->fail_identity, c->creds.username);
+	agent_policy_authenticated(c, &resp->assertion);
+	agent_check_finish(c);
+}
+
+/* The credentials of a request for realm, if any: index of the header. */
+static int
+find_credentials(struct agent_check *c, enum rt_sip_hdr id)
+{
+	for (int i = rt_sip_next(&c->msg, id, -1); i >= 0; i = rt_sip_next(&c->msg, id, i)) {
+		const struct rt_sip_header *h = &c->msg.headers[i];
+		const char *why = NULL;
+
+		if (rt_digest_parse(h->value.p, h->value.len, &c->creds, &why) != 0) {
+			log_info("event=credentials_refused src=%s reason=\"%s\"", c->src,
+			    why != NULL ? why : "malformed");
+			continue;
+		}
+		if (strcmp(c->creds.realm, c->home) == 0)
+			return i;
+	}
+	memset(&c->creds, 0, sizeof(c->creds));
+	return -1;
+}
+
+int
+agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
+{
+	struct agent *a = c->agent;
+	char client[AGENT_FLOW_MAX + RT_REALM_MAX + 2];
+	struct rt_auth_request req;
+	struct rt_sip_str uri;
+	time_t now = rt_time_now();
+	int offered = 0, r;
+
+	if (find_credentials(c, cred_hdr) < 0) {
+		agent_auth_challenge(c, 0, "challenge");
+		return 0;
+	}
+	if (agent_limiter_banned(a->fail_identity, c->creds.username, now)) {
+		forbid(c, "banned", "Forbidden");
+		return 0;
+	}
+	for (int i = 0; i < a->config->nalgorithms; i++)
+		offered |= a->config->algorithms[i] == c->creds.alg;
+	nonce_client(c, client, sizeof(client));
+	if (!offered || (r = rt_nonce_check(a->nonces, c->creds.nonce, client, now)) ==
+	    RT_ERR_SIG_BAD) {
+		count_failure(c);
+		agent_auth_challenge(c, 0, "bad_nonce");
+		return 0;
+	}
+	if (r == RT_ERR_EXPIRED) {
+		agent_auth_challenge(c, 1, "stale_nonce");
+		return 0;
+	}
+	/* without qop there is no nc: the nonce is then good for one use */
+	if (rt_nonce_use(a->nonces, c->creds.nonce,
+	    c->creds.qop[0] != '\0' ? c->creds.nc : "00000001", now) != 0) {
+		log_info("event=nonce_replayed src=%s user=%s", c->src, c->creds.username);
+		count_failure(c);
+		agent_auth_challenge(c, 0, "nonce_replay");
+		return 0;
+	}
+	uri.p = c->creds.uri;
+	uri.len = strlen(c->creds.uri);
+	if (!uri_equivalent(uri, c->msg.ruri)) {
+		forbid(c, "digest_uri", "Forbidden (digest uri is not the Request-URI)");
+		return 0;
+	}
+	/* RFC 3329: the Security-Verify must repeat our Security-Server */
+	if (*a->config->security_server != '\0' &&
+	    c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0) {
+		int v = c->msg.first[RT_HDR_SECURITY_VERIFY];
+
+		if (v < 0 || !rt_sip_str_eq(c->msg.headers[v].value,
+		    a->config->security_server)) {
+			forbid(c, "security_agreement", "Forbidden (security agreement mismatch)");
+			return 0;
+		}
+	}
+	memset(&req, 0, sizeof(req));
+	snprintf(req.public_id, sizeof(req.public_id), "%s", c->aor);
+	snprintf(req.username, sizeof(req.username), "%s", c->creds.username);
+	snprintf(req.digest_realm, sizeof(req.digest_realm), "%s", c->creds.realm);
+	(void)!rt_sip_str_copy(c->msg.method_name, req.method, sizeof(req.method));
+	snprintf(req.uri, sizeof(req.uri), "%.255s", c->creds.uri);
+	snprintf(req.nonce, sizeof(req.nonce), "%s", c->creds.nonce);
+	snprintf(req.algorithm, sizeof(req.algorithm), "%s", alg_name(c->creds.alg));
+	snprintf(req.qop, sizeof(req.qop), "%s", c->creds.qop);
+	snprintf(req.nc, sizeof(req.nc), "%s", c->creds.nc);
+	snprintf(req.cnonce, sizeof(req.cnonce), "%s", c->creds.cnonce);
+	snprintf(req.response, sizeof(req.response), "%s", c->creds.response);
+	if (strcmp(c->creds.qop, "auth-int") == 0 &&
+	    rt_digest_hash(c->creds.alg, c->msg.body.p, c->msg.body.len,
+	    req.body_hash) != 0) {
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
+		return 0;
+	}
+	if ((r = agent_broker_auth(a, &req, auth_done, c)) != 0) {
+		agent_verdict(c, 503, "broker_unavailable",
+		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
+		return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,322 @@
+/*
+ * The agent's connection to its broker: an nng req0 socket (ipc:// or
+ * tls+tcp:// with an operator certificate), a pool of contexts so many
+ * authentications are in flight, and a bounded queue for the rest. Each
+ * request has auth_timeout to get its answer: after that the agent says
+ * 503, never allow.
+ */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "rt_file.h"
+#include "rt_log.h"
+
+#define BROKER_QUEUE_MAX 100000
+
+struct agent_broker_req {
+	struct agent_broker_req *next;
+	struct rt_buf xml;
+	agent_auth_fn fn;
+	void *arg;
+	uint64_t queued_ns;
+};
+
+struct agent_broker_slot {
+	struct agent *agent;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int busy;			/* guarded by agent->block */
+	int sending;
+	struct agent_broker_req *req;
+	uint64_t sent_ns;
+};
+
+static void broker_dispatch(struct agent *a);
+
+static void
+req_free(struct agent_broker_req *q)
+{
+	if (q == NULL)
+		return;
+	rt_buf_fini(&q->xml);
+	free(q);
+}
+
+static void
+slot_complete(struct agent_broker_slot *s, int err, const struct rt_auth_response *resp)
+{
+	struct agent *a = s->agent;
+	struct agent_broker_req *q = s->req;
+
+	s->req = NULL;
+	if (err == 0)
+		rt_histogram_observe(a->metrics.broker_rtt,
+		    (double)(rt_mono_ns() - s->sent_ns) / 1e9);
+	q->fn(q->arg, err, resp);
+	req_free(q);
+	pthread_mutex_lock(&a->block);
+	s->busy = 0;
+	pthread_mutex_unlock(&a->block);
+	broker_dispatch(a);
+}
+
+static void
+slot_reply(struct agent_broker_slot *s, nng_msg *msg)
+{
+	struct rt_auth_response *resp = NULL;
+	enum rt_msg_type type;
+	xmlDocPtr doc = NULL;
+	int r;
+
+	if ((r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc)) == 0 &&
+	    type != RT_MSG_AUTH_RESPONSE)
+		r = RT_ERR_TYPE;
+	if (r == 0 && (resp = malloc(sizeof(*resp))) == NULL)
+		r = RT_ERR_NOMEM;
+	if (r == 0)
+		r = rt_auth_response_from_xml(doc, resp);
+	if (r != 0)
+		log_warn("event=broker_reply_refused reason=%s", rt_errname(r));
+	xmlFreeDoc(doc);
+	nng_msg_free(msg);
+	slot_complete(s, r, r == 0 ? resp : NULL);
+	free(resp);
+}
+
+static int
+nng_to_rt(int nerr)
+{
+	return nerr == NNG_ETIMEDOUT ? RT_ERR_TIMEOUT : RT_ERR_UNAVAILABLE;
+}
+
+static void
+slot_cb(void *arg)
+{
+	struct agent_broker_slot *s = arg;
+	int nerr = nng_aio_result(s->aio);
+
+	if (s->sending) {
+		if (nerr != 0) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			slot_complete(s, nng_to_rt(nerr), NULL);
+			return;
+		}
+		s->sending = 0;
+		nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	if (nerr != 0) {
+		slot_complete(s, nng_to_rt(nerr), NULL);
+		return;
+	}
+	slot_reply(s, nng_aio_get_msg(s->aio));
+}
+
+static void
+slot_send(struct agent_broker_slot *s)
+{
+	struct agent *a = s->agent;
+	uint64_t now = rt_mono_ns();
+	uint64_t budget = (uint64_t)a->config->auth_timeout_ms * 1000000;
+	uint64_t waited = now - s->req->queued_ns;
+	nng_msg *msg = NULL;
+
+	/* the queue ate the time budget: do not send what nobody waits for */
+	if (waited >= budget) {
+		slot_complete(s, RT_ERR_TIMEOUT, NULL);
+		return;
+	}
+	if (nng_msg_alloc(&msg, 0) != 0 ||
+	    nng_msg_append(msg, s->req->xml.data, s->req->xml.len) != 0) {
+		nng_msg_free(msg);
+		slot_complete(s, RT_ERR_NOMEM, NULL);
+		return;
+	}
+	s->sending = 1;
+	s->sent_ns = now;
+	nng_aio_set_msg(s->aio, msg);
+	/* send and receive together get what is left of auth_timeout */
+	nng_aio_set_timeout(s->aio, (nng_duration)((budget - waited) / 1000000));
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+static void
+broker_dispatch(struct agent *a)
+{
+	for (;;) {
+		struct agent_broker_slot *s = NULL;
+
+		pthread_mutex_lock(&a->block);
+		if (a->bqueue_head != NULL && !a->bstopping) {
+			for (int i = 0; i < a->nbslots; i++) {
+				if (!a->bslots[i].busy) {
+					s = &a->bslots[i];
+					break;
+				}
+			}
+		}
+		if (s == NULL) {
+			pthread_mutex_unlock(&a->block);
+			return;
+		}
+		s->busy = 1;
+		s->req = a->bqueue_head;
+		a->bqueue_head = s->req->next;
+		if (a->bqueue_head == NULL)
+			a->bqueue_tail = NULL;
+		a->bqueued--;
+		pthread_mutex_unlock(&a->block);
+		slot_send(s);
+	}
+}
+
+int
+agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
+    agent_auth_fn fn, void *arg)
+{
+	struct agent_broker_req *q;
+	int r;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return RT_ERR_NOMEM;
+	rt_buf_init(&q->xml, 64 * 1024);
+	if ((r = rt_auth_request_encode(req, &q->xml)) != 0) {
+		req_free(q);
+		return r;
+	}
+	q->fn = fn;
+	q->arg = arg;
+	q->queued_ns = rt_mono_ns();
+	pthread_mutex_lock(&a->block);
+	if (a->bqueued >= BROKER_QUEUE_MAX || a->nbslots == 0 || a->bstopping) {
+		pthread_mutex_unlock(&a->block);
+		req_free(q);
+		return RT_ERR_UNAVAILABLE;
+	}
+	if (a->bqueue_tail != NULL)
+		a->bqueue_tail->next = q;
+	else
+		a->bqueue_head = q;
+	a->bqueue_tail = q;
+	a->bqueued++;
+	pthread_mutex_unlock(&a->block);
+	broker_dispatch(a);
+	return 0;
+}
+
+static int
+broker_tls(struct agent *a, nng_tls_config **cfgp)
+{
+	const struct agent_config *ac = a->config;
+	struct rt_buf cert, key;
+	nng_tls_config *cfg = NULL;
+	char host[RT_REALM_MAX];
+	const char *h = ac->broker + strlen("tls+tcp://");
+	size_t hl = strcspn(h, ":/");
+	int r = RT_ERR_CRYPTO;
+
+	*cfgp = NULL;
+	rt_buf_init(&cert, RT_PEM_MAX);
+	rt_buf_init(&key, RT_PEM_MAX);
+	rt_buf_set_secret(&key);
+	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : 0), h);
+	if ((r = rt_file_read(ac->cert, RT_PEM_MAX, &cert)) != 0 ||
+	    (r = rt_file_check_private(ac->key)) != 0 ||
+	    (r = rt_file_read(ac->key, RT_PEM_MAX, &key)) != 0)
+		goto out;
+	r = RT_ERR_CRYPTO;
+	if (nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT) != 0 ||
+	    nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED) != 0 ||
+	    nng_tls_config_ca_file(cfg, ac->broker_ca) != 0 ||
+	    nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key), NULL) != 0 ||
+	    nng_tls_config_server_name(cfg, host) != 0)
+		goto out;
+	*cfgp = cfg;
+	cfg = NULL;
+	r = 0;
+ out:
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	rt_buf_fini(&cert);
+	rt_buf_fini(&key);
+	return r;
+}
+
+int
+agent_broker_start(struct agent *a)
+{
+	const struct agent_config *ac = a->config;
+	nng_tls_config *tls = NULL;
+	int r = RT_ERR_INTERNAL;
+
+	if ((a->bslots = calloc((size_t)ac->broker_contexts, sizeof(*a->bslots))) == NULL)
+		return RT_ERR_NOMEM;
+	if (nng_req0_open(&a->bsock) != 0 ||
+	    nng_socket_set_ms(a->bsock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
+	    nng_socket_set_size(a->bsock, NNG_OPT_RECVMAXSZ, 256 * 1024) != 0 ||
+	    nng_socket_set_ms(a->bsock, NNG_OPT_RECONNMINT, 100) != 0 ||
+	    nng_socket_set_ms(a->bsock, NNG_OPT_RECONNMAXT, 2000) != 0 ||
+	    nng_dialer_create(&a->bdialer, a->bsock, ac->broker) != 0)
+		goto out;
+	if (strncmp(ac->broker, "tls+tcp://", 10) == 0) {
+		if ((r = broker_tls(a, &tls)) != 0)
+			goto out;
+		r = RT_ERR_INTERNAL;
+		if (nng_dialer_set_ptr(a->bdialer, NNG_OPT_TLS_CONFIG, tls) != 0)
+			goto out;
+	}
+	for (int i = 0; i < ac->broker_contexts; i++) {
+		struct agent_broker_slot *s = &a->bslots[i];
+
+		s->agent = a;
+		if (nng_ctx_open(&s->ctx, a->bsock) != 0 ||
+		    nng_aio_alloc(&s->aio, slot_cb, s) != 0)
+			goto out;
+		pthread_mutex_lock(&a->block);
+		a->nbslots++;
+		pthread_mutex_unlock(&a->block);
+	}
+	/* the broker may start after us: keep dialing in the background */
+	if (nng_dialer_start(a->bdialer, NNG_FLAG_NONBLOCK) != 0)
+		goto out;
+	r = 0;
+ out:
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	if (r != 0)
+		log_err("event=broker_connect_failed url=%s reason=%s", ac->broker,
+		    rt_errname(r));
+	return r;
+}
+
+void
+agent_broker_stop(struct agent *a)
+{
+	pthread_mutex_lock(&a->block);
+	/* no more dispatching: requests still queued fail below */
+	a->bstopping = 1;
+	pthread_mutex_unlock(&a->block);
+	for (int i = 0; i < a->nbslots; i++)
+		nng_aio_stop(a->bslots[i].aio);
+	if (nng_socket_id(a->bsock) > 0)
+		nng_close(a->bsock);
+	for (int i = 0; i < a->nbslots; i++)
+		nng_aio_free(a->bslots[i].aio);
+	free(a->bslots);
+	a->bslots = NULL;
+	a->nbslots = 0;
+	while (a->bqueue_head != NULL) {
+		struct agent_broker_req *q = a->bqueue_head;
+
+		a->bqueue_head = q->next;
+		q->fn(q->arg, RT_ERR_UNAVAILABLE, NULL);
+		req_free(q);
+	}
+	a->bqueue_tail = NULL;
+	a->bqueued = 0;
+}

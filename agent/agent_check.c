@@ -1,0 +1,430 @@
+/*
+ * The agent's policy: one SIP request in, one verdict out.
+ *
+ * Subscribers of our own realms are not the agent's job and pass through.
+ * A roamer registers with digest (its home realm verifies, through the
+ * brokers, and signs an assertion); the binding remembers the assertion,
+ * the source flow and the route set. Later requests of that registration
+ * are allowed only from the same flow, by routes we know, for services the
+ * assertion lists, with a fresh Date on MESSAGE; they leave with a
+ * P-Asserted-Identity we set (the proxy removes whatever the UA sent). An
+ * expired assertion is re-challenged; an unreachable home realm is a 503,
+ * never an allow.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent.h"
+#include "rt_log.h"
+
+int
+agent_check_new(struct agent *a, const char *proto, const char *src, int sport,
+    const char *raw, size_t len, struct agent_check **cp)
+{
+	struct agent_check *c;
+
+	*cp = NULL;
+	if (len > RT_SIP_MAX_MSG)
+		return RT_ERR_TOO_BIG;
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->raw = malloc(len + 1)) == NULL) {
+		free(c);
+		return RT_ERR_NOMEM;
+	}
+	memcpy(c->raw, raw, len);
+	c->raw[len] = '\0';
+	c->len = len;
+	c->agent = a;
+	snprintf(c->proto, sizeof(c->proto), "%s", proto);
+	snprintf(c->src, sizeof(c->src), "%s", src);
+	c->sport = sport;
+	snprintf(c->flow, sizeof(c->flow), "%s:%s:%d", proto, src, sport);
+	rt_buf_init(&c->body, 16 * 1024);
+	c->started_ns = rt_mono_ns();
+	c->status = 500;
+	c->reason = "internal";
+	*cp = c;
+	return 0;
+}
+
+void
+agent_check_free(struct agent_check *c)
+{
+	if (c == NULL)
+		return;
+	rt_buf_fini(&c->body);
+	free(c->raw);
+	free(c);
+}
+
+void
+agent_verdict(struct agent_check *c, int status, const char *reason,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = status;
+	c->reason = reason;
+	rt_buf_reset(&c->body);
+	va_start(ap, fmt);
+	if (rt_buf_vprintf(&c->body, fmt, ap) != 0) {
+		c->status = 500;
+		c->reason = "internal";
+	}
+	va_end(ap);
+}
+
+void
+agent_check_finish(struct agent_check *c)
+{
+	agent_count(c->agent, c->status, c->reason, rt_mono_ns() - c->started_ns);
+	if (c->done != NULL)
+		c->done(c);
+}
+
+static int
+realm_is_local(const struct agent_config *ac, struct rt_sip_str host)
+{
+	for (int i = 0; i < ac->nlocal_realms; i++)
+		if (rt_sip_str_ieq(host, ac->local_realms[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The AOR of a To/From value, as "sip:user@host" with the host lowercased,
+ * and the host as the realm. RT_ERR_BAD_INPUT when it is not one.
+ */
+static int
+header_aor(const struct agent_check *c, enum rt_sip_hdr id, char *aor, size_t cap,
+    char *realm, size_t realmcap, struct rt_sip_str *hostp)
+{
+	struct rt_sip_str uri, display, params;
+	struct rt_sip_uri u;
+	int i = c->msg.first[id], n;
+
+	if (i < 0 || rt_sip_name_addr(c->msg.headers[i].value, &uri, &display,
+	    &params) != 0 || rt_sip_uri_parse(uri, &u) != 0 || u.user.len == 0 ||
+	    u.host.len == 0 || u.host.len >= realmcap)
+		return RT_ERR_BAD_INPUT;
+	for (size_t k = 0; k < u.host.len; k++)
+		realm[k] = (char)(u.host.p[k] >= 'A' && u.host.p[k] <= 'Z' ?
+		    u.host.p[k] - 'A' + 'a' : u.host.p[k]);
+	realm[u.host.len] = '\0';
+	n = snprintf(aor, cap, "sip:%.*s@%s", (int)u.user.len, u.user.p, realm);
+	if (n < 0 || (size_t)n >= cap)
+		return RT_ERR_TOO_BIG;
+	if (hostp != NULL)
+		*hostp = u.host;
+	return 0;
+}
+
+static void
+forbid(struct agent_check *c, const char *reason, const char *phrase)
+{
+	agent_verdict(c, 403, reason, "%s\r\n", phrase);
+}
+
+/* The registration's Expires: the Contact's expires=, else Expires, else 3600. */
+static long
+register_expires(const struct agent_check *c)
+{
+	int i = c->msg.first[RT_HDR_CONTACT];
+	long e = c->msg.expires >= 0 ? c->msg.expires : 3600;
+
+	if (i >= 0) {
+		struct rt_sip_str uri, display, params, val;
+		char num[16];
+
+		if (rt_sip_name_addr(c->msg.headers[i].value, &uri, &display, &params) == 0 &&
+		    rt_sip_param(params, "expires", &val) == 0 &&
+		    rt_sip_str_copy(val, num, sizeof(num)) == 0)
+			e = strtol(num, NULL, 10);
+		if (rt_sip_str_eq(c->msg.headers[i].value, "*"))
+			e = 0;
+	}
+	return e < 0 ? 0 : e;
+}
+
+struct path_collect {
+	struct agent_binding *b;
+};
+
+static int
+path_add(void *arg, struct rt_sip_str elem)
+{
+	struct path_collect *pc = arg;
+	struct rt_sip_str uri, display, params;
+
+	if (pc->b->npath >= AGENT_PATH_MAX)
+		return 0;
+	if (rt_sip_name_addr(elem, &uri, &display, &params) != 0 ||
+	    rt_sip_str_copy(uri, pc->b->path[pc->b->npath], RT_URI_MAX) != 0)
+		return 0;
+	pc->b->npath++;
+	return 0;
+}
+
+/* A REGISTER the home realm vouched for: record or drop the binding. */
+static void
+register_done(struct agent_check *c, const struct rt_assertion *as)
+{
+	struct agent *a = c->agent;
+	struct agent_binding *b;
+	struct path_collect pc;
+	time_t now = rt_time_now();
+	long e = c->expires;
+
+	if (c->deregister) {
+		agent_bindings_del(a->bindings, c->flow);
+		log_info("event=deregistered aor=%s flow=%s", c->aor, c->flow);
+		agent_verdict(c, 200, "deregistered", "%s", "");
+		return;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
+		return;
+	}
+	snprintf(b->flow, sizeof(b->flow), "%s", c->flow);
+	snprintf(b->aor, sizeof(b->aor), "%s", c->aor);
+	snprintf(b->home, sizeof(b->home), "%s", c->home);
+	b->assertion = *as;
+	if (e > a->config->max_expires)
+		e = a->config->max_expires;
+	b->expires = now + e;
+	if (c->msg.first[RT_HDR_CONTACT] >= 0) {
+		struct rt_sip_str uri, display, params;
+
+		if (rt_sip_name_addr(c->msg.headers[c->msg.first[RT_HDR_CONTACT]].value,
+		    &uri, &display, &params) == 0)
+			(void)!rt_sip_str_copy(uri, b->contact, sizeof(b->contact));
+	}
+	pc.b = b;
+	for (int i = rt_sip_next(&c->msg, RT_HDR_PATH, -1); i >= 0;
+	    i = rt_sip_next(&c->msg, RT_HDR_PATH, i))
+		(void)rt_sip_split_list(c->msg.headers[i].value, path_add, &pc);
+	if (agent_bindings_put(a->bindings, b) != 0) {
+		agent_verdict(c, 503, "bindings_full",
+		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
+		free(b);
+		return;
+	}
+	log_info("event=registered aor=%s flow=%s home=%s assertion=%s expires=%ld",
+	    c->aor, c->flow, c->home, as->id, e);
+	agent_verdict(c, 200, "registered", "%s", "");
+	free(b);
+}
+
+static int
+route_ok(void *arg, struct rt_sip_str elem)
+{
+	const struct agent_check *c = ((const void **)arg)[0];
+	const struct agent_binding *b = ((const void **)arg)[1];
+	const struct agent_config *ac = c->agent->config;
+	struct rt_sip_str uri, display, params;
+	struct rt_sip_uri u;
+	char hostport[300];
+
+	if (rt_sip_name_addr(elem, &uri, &display, &params) != 0 ||
+	    rt_sip_uri_parse(uri, &u) != 0)
+		return 1;
+	for (int i = 0; i < b->npath; i++)
+		if (rt_sip_str_eq(uri, b->path[i]))
+			return 0;
+	snprintf(hostport, sizeof(hostport), "%.*s", (int)u.host.len, u.host.p);
+	for (int i = 0; i < ac->nproxy_uris; i++) {
+		if (strcasecmp(hostport, ac->proxy_uris[i]) == 0)
+			return 0;
+		snprintf(hostport, sizeof(hostport), "%.*s:%d", (int)u.host.len,
+		    u.host.p, u.port ? u.port : 5060);
+		if (strcasecmp(hostport, ac->proxy_uris[i]) == 0)
+			return 0;
+		snprintf(hostport, sizeof(hostport), "%.*s", (int)u.host.len, u.host.p);
+	}
+	return 1;
+}
+
+static const char *
+service_of(const struct rt_sip_msg *msg)
+{
+	switch (msg->method) {
+	case RT_SIP_INVITE:
+	case RT_SIP_UPDATE:
+	case RT_SIP_PRACK:
+		return "voice";
+	case RT_SIP_MESSAGE:
+		return "message";
+	default:
+		return NULL;
+	}
+}
+
+static int
+date_fresh(const struct agent_check *c)
+{
+	const struct agent_config *ac = c->agent->config;
+	int i = c->msg.first[RT_HDR_DATE];
+	time_t t, now = rt_time_now();
+
+	for (int k = 0; k < ac->nstore_and_forward; k++)
+		if (strcmp(c->src, ac->store_and_forward[k]) == 0)
+			return 1;
+	if (i < 0 || rt_sip_date_parse(c->msg.headers[i].value, &t) != 0)
+		return 0;
+	return t >= now - ac->date_window && t <= now + ac->date_window;
+}
+
+/* The checks on a request of a registered roamer, assertion valid. */
+static void
+request_policy(struct agent_check *c, const struct agent_binding *b)
+{
+	const char *service = service_of(&c->msg);
+	const void *ctx[2] = {c, b};
+
+	for (int i = rt_sip_next(&c->msg, RT_HDR_ROUTE, -1); i >= 0;
+	    i = rt_sip_next(&c->msg, RT_HDR_ROUTE, i)) {
+		if (rt_sip_split_list(c->msg.headers[i].value, route_ok, ctx) != 0) {
+			forbid(c, "route", "Forbidden (route not allowed)");
+			return;
+		}
+	}
+	if (service != NULL && !rt_services_contain(b->assertion.services,
+	    b->assertion.nservices, service)) {
+		forbid(c, "service", "Forbidden (service not allowed)");
+		return;
+	}
+	if (c->msg.method == RT_SIP_MESSAGE && !date_fresh(c)) {
+		forbid(c, "stale_date", "Stale Date");
+		return;
+	}
+	if (c->msg.count[RT_HDR_P_ASSERTED_IDENTITY] > 0 ||
+	    c->msg.count[RT_HDR_P_PREFERRED_IDENTITY] > 0)
+		rt_counter_inc(c->agent->metrics.pai_stripped);
+	/* the proxy removes any PAI the UA sent and adds ours */
+	agent_verdict(c, 200, "allowed", "P-Asserted-Identity: <%s>\r\n",
+	    b->assertion.public_id);
+}
+
+void
+agent_policy_authenticated(struct agent_check *c, const struct rt_assertion *as)
+{
+	struct agent_binding b;
+
+	if (c->is_register) {
+		register_done(c, as);
+		return;
+	}
+	/* re-authenticated on the way: the binding carries the new assertion */
+	if (agent_bindings_get(c->agent->bindings, c->flow, &b) != 0) {
+		forbid(c, "not_registered", "Forbidden (not registered)");
+		return;
+	}
+	b.assertion = *as;
+	if (b.expires > as->not_on_or_after)
+		b.expires = as->not_on_or_after;
+	if (agent_bindings_put(c->agent->bindings, &b) != 0)
+		log_warn("event=binding_update_failed flow=%s", c->flow);
+	request_policy(c, &b);
+}
+
+static int
+check_register(struct agent_check *c)
+{
+	struct agent *a = c->agent;
+	char from[RT_URI_MAX], realm[RT_REALM_MAX];
+	struct rt_sip_str host;
+
+	if (header_aor(c, RT_HDR_TO, c->aor, sizeof(c->aor), c->home, sizeof(c->home),
+	    &host) != 0) {
+		agent_verdict(c, 400, "bad_request", "Bad Request (To)\r\n");
+		return 0;
+	}
+	if (realm_is_local(a->config, host)) {
+		agent_verdict(c, 200, "local", "%s", "");
+		return 0;
+	}
+	if (!rt_realm_valid(c->home)) {
+		forbid(c, "bad_realm", "Forbidden (not a realm)");
+		return 0;
+	}
+	if (agent_limiter_banned(a->fail_source, c->src, rt_time_now())) {
+		forbid(c, "banned", "Forbidden");
+		return 0;
+	}
+	if (header_aor(c, RT_HDR_FROM, from, sizeof(from), realm, sizeof(realm), NULL) != 0 ||
+	    strcmp(from, c->aor) != 0) {
+		forbid(c, "third_party", "Forbidden (third-party registration)");
+		return 0;
+	}
+	c->is_register = 1;
+	c->expires = register_expires(c);
+	c->deregister = c->expires == 0;
+	return agent_auth_start(c, RT_HDR_AUTHORIZATION);
+}
+
+static int
+check_request(struct agent_check *c)
+{
+	struct agent *a = c->agent;
+	struct agent_binding b;
+	char realm[RT_REALM_MAX], other[AGENT_FLOW_MAX];
+	struct rt_sip_str host;
+	time_t now = rt_time_now();
+
+	if (agent_bindings_get(a->bindings, c->flow, &b) != 0) {
+		if (header_aor(c, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
+		    sizeof(realm), &host) != 0) {
+			agent_verdict(c, 400, "bad_request", "Bad Request (From)\r\n");
+			return 0;
+		}
+		if (realm_is_local(a->config, host) || c->msg.method == RT_SIP_ACK ||
+		    c->msg.method == RT_SIP_CANCEL) {
+			agent_verdict(c, 200, "local", "%s", "");
+			return 0;
+		}
+		if (agent_bindings_has_aor(a->bindings, c->aor, other, sizeof(other))) {
+			log_warn("event=route_changed aor=%s registered_flow=%s flow=%s",
+			    c->aor, other, c->flow);
+			forbid(c, "route_changed", "Forbidden (not the registered route)");
+			return 0;
+		}
+		forbid(c, "not_registered", "Forbidden (not registered)");
+		return 0;
+	}
+	snprintf(c->aor, sizeof(c->aor), "%s", b.aor);
+	snprintf(c->home, sizeof(c->home), "%s", b.home);
+	if (now >= b.assertion.not_on_or_after || now >= b.expires) {
+		/* ACK and CANCEL cannot be challenged (RFC 3261 22.1) */
+		if (c->msg.method == RT_SIP_ACK || c->msg.method == RT_SIP_CANCEL) {
+			agent_verdict(c, 200, "allowed", "%s", "");
+			return 0;
+		}
+		return agent_auth_start(c, RT_HDR_PROXY_AUTHORIZATION);
+	}
+	request_policy(c, &b);
+	return 0;
+}
+
+int
+agent_check_run(struct agent_check *c)
+{
+	const char *why = NULL;
+	int r;
+
+	if ((r = rt_sip_parse(c->raw, c->len, &c->msg, &why)) != 0) {
+		log_info("event=sip_refused src=%s reason=\"%s\"", c->flow,
+		    why != NULL ? why : rt_errname(r));
+		agent_verdict(c, 400, "bad_request", "Bad Request\r\n");
+		agent_count(c->agent, c->status, c->reason, rt_mono_ns() - c->started_ns);
+		return 0;
+	}
+	if (c->msg.method == RT_SIP_REGISTER)
+		r = check_register(c);
+	else
+		r = check_request(c);
+	if (r == 0)
+		agent_count(c->agent, c->status, c->reason, rt_mono_ns() - c->started_ns);
+	return r;
+}

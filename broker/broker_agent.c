@@ -1,0 +1,259 @@
+/*
+ * The broker's side facing its own agents (the sidecars of its SIP
+ * proxies). An agent speaks for its broker's realm and carries no realm of
+ * its own: it is trusted by how it connects, over ipc:// (a 0600 socket in
+ * the state folder) or over tls+tcp:// with a client certificate from the
+ * operator's CA. Messages are the schema's XML (validated like any other),
+ * one per nng message, no frame signature.
+ *
+ * An AuthRequest from an agent is forwarded to the subscriber's home
+ * broker (the digest realm names it) if an agreement lets that realm's
+ * subscribers roam here; the home's AuthResponse comes back in a signed
+ * frame and its assertion is checked (issuer, audience, agreement,
+ * lifetime, services) before the agent gets it. The agent's context waits
+ * for the answer: many requests are in flight, and the outbound frames to
+ * each home batch them.
+ */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "rt_file.h"
+#include "rt_log.h"
+
+struct agent_slot {
+	struct broker *broker;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int sending;
+	char home[RT_REALM_MAX];
+	struct rt_agreement agreement;
+};
+
+static void agent_recv(struct agent_slot *s);
+
+/* Sends resp to the agent waiting on s. */
+static void
+agent_answer(struct agent_slot *s, const struct rt_auth_response *resp)
+{
+	struct rt_buf xml;
+	nng_msg *msg = NULL;
+
+	rt_buf_init(&xml, RT_FRAME_MAX_ITEM);
+	if (rt_auth_response_encode(resp, &xml) != 0 || nng_msg_alloc(&msg, 0) != 0 ||
+	    nng_msg_append(msg, xml.data, xml.len) != 0) {
+		log_err("event=agent_answer_failed");
+		nng_msg_free(msg);
+		rt_buf_fini(&xml);
+		agent_recv(s);
+		return;
+	}
+	rt_buf_fini(&xml);
+	s->sending = 1;
+	nng_aio_set_msg(s->aio, msg);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+static void
+agent_refuse(struct agent_slot *s, enum rt_auth_result result, const char *why)
+{
+	struct rt_auth_response resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.result = result;
+	snprintf(resp.reason, sizeof(resp.reason), "%s", why);
+	agent_answer(s, &resp);
+}
+
+/* The home broker answered (or not) the forwarded request. */
+static void
+forward_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+{
+	struct agent_slot *s = arg;
+	struct broker *b = s->broker;
+	struct rt_auth_response resp;
+	int r;
+
+	if (err != 0 || type != RT_MSG_AUTH_RESPONSE ||
+	    rt_auth_response_from_xml(doc, &resp) != 0) {
+		log_warn("event=auth_forward_failed home=%s reason=%s", s->home,
+		    err != 0 ? rt_errname(err) : rt_msg_name(type));
+		agent_refuse(s, RT_AUTH_UNAVAILABLE,
+		    err == RT_ERR_TIMEOUT ? "home realm did not answer in time" :
+		    "home realm unavailable");
+		return;
+	}
+	if (resp.result == RT_AUTH_OK &&
+	    (!resp.has_assertion || (r = broker_auth_check_assertion(b, s->home,
+	    &s->agreement, &resp.assertion)) != 0)) {
+		log_warn("event=assertion_refused home=%s reason=%s", s->home,
+		    resp.has_assertion ? rt_errname(r) : "missing");
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, "home realm's assertion refused");
+		return;
+	}
+	agent_answer(s, &resp);
+}
+
+static void
+agent_auth(struct agent_slot *s, xmlDocPtr doc)
+{
+	struct broker *b = s->broker;
+	struct rt_auth_request req;
+	struct broker_peer *peer;
+	struct rt_buf xml;
+	int r;
+
+	if (rt_auth_request_from_xml(doc, &req) != 0) {
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, "malformed request");
+		return;
+	}
+	snprintf(s->home, sizeof(s->home), "%.253s", req.digest_realm);
+	if (!rt_realm_valid(s->home) ||
+	    broker_agreement_for(b, s->home, b->config->realm, rt_time_now(),
+	    &s->agreement) != 0) {
+		agent_refuse(s, RT_AUTH_NO_AGREEMENT, "no roaming agreement with that realm");
+		return;
+	}
+	for (int i = 0; i < req.nservices; i++) {
+		if (rt_agreement_service(&s->agreement, req.services[i]) == NULL) {
+			agent_refuse(s, RT_AUTH_NO_SERVICE, "service not in the agreement");
+			return;
+		}
+	}
+	if ((peer = broker_peer_find(b, s->home)) == NULL) {
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, "home realm is not a configured peer");
+		return;
+	}
+	memcpy(req.agreement_ref, s->agreement.id, RT_ID_MAX);
+	rt_buf_init(&xml, RT_FRAME_MAX_ITEM);
+	if ((r = rt_auth_request_encode(&req, &xml)) == 0)
+		r = broker_peer_call(peer, &xml, 0, forward_done, s);
+	rt_buf_fini(&xml);
+	if (r != 0)
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, r == RT_ERR_UNAVAILABLE ?
+		    "home realm is down" : "home realm is overloaded");
+}
+
+static void
+agent_handle(struct agent_slot *s, nng_msg *msg)
+{
+	enum rt_msg_type type;
+	xmlDocPtr doc = NULL;
+	int r;
+
+	r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc);
+	nng_msg_free(msg);
+	if (r != 0) {
+		log_warn("event=agent_message_refused reason=%s", rt_errname(r));
+		broker_count_refusal(s->broker, r);
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, "message not valid");
+		return;
+	}
+	rt_counter_inc(s->broker->metrics.items_in[type]);
+	if (type == RT_MSG_AUTH_REQUEST)
+		agent_auth(s, doc);
+	else
+		agent_refuse(s, RT_AUTH_UNAVAILABLE, "unsupported message");
+	xmlFreeDoc(doc);
+}
+
+static void
+agent_recv(struct agent_slot *s)
+{
+	s->sending = 0;
+	nng_ctx_recv(s->ctx, s->aio);
+}
+
+static void
+agent_cb(void *arg)
+{
+	struct agent_slot *s = arg;
+	int nerr = nng_aio_result(s->aio);
+
+	if (nerr == NNG_ECLOSED || nerr == NNG_ECANCELED) {
+		if (s->sending)
+			nng_msg_free(nng_aio_get_msg(s->aio));
+		return;
+	}
+	if (s->sending) {
+		if (nerr != 0)
+			nng_msg_free(nng_aio_get_msg(s->aio));
+		agent_recv(s);
+		return;
+	}
+	if (nerr != 0) {
+		agent_recv(s);
+		return;
+	}
+	agent_handle(s, nng_aio_get_msg(s->aio));
+}
+
+int
+broker_agents_start(struct broker *b)
+{
+	const struct broker_config *bc = b->config;
+	nng_tls_config *tls = NULL;
+	int r = RT_ERR_INTERNAL, nerr;
+
+	if ((b->agent_slots = calloc((size_t)bc->agent_contexts,
+	    sizeof(*b->agent_slots))) == NULL)
+		return RT_ERR_NOMEM;
+	if (nng_rep0_open(&b->asock) != 0 ||
+	    nng_socket_set_size(b->asock, NNG_OPT_RECVMAXSZ, RT_FRAME_MAX_ITEM) != 0 ||
+	    nng_listener_create(&b->alistener, b->asock, bc->agent_listen) != 0)
+		goto out;
+	if (strncmp(bc->agent_listen, "ipc://", 6) == 0) {
+		if (nng_listener_set_int(b->alistener, NNG_OPT_IPC_PERMISSIONS, 0600) != 0)
+			goto out;
+	} else {
+		/* agents over the network: certificates of the operator's CA */
+		if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+			goto out;
+		r = RT_ERR_INTERNAL;
+		if ((nerr = nng_tls_config_ca_file(tls, bc->agent_ca)) != 0 ||
+		    nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0) {
+			log_err("event=agent_tls_failed ca=%s", bc->agent_ca);
+			goto out;
+		}
+	}
+	if ((nerr = nng_listener_start(b->alistener, 0)) != 0) {
+		log_err("event=agent_listen_failed url=%s error=\"%s\"", bc->agent_listen,
+		    nng_strerror(nerr));
+		r = RT_ERR_UNAVAILABLE;
+		goto out;
+	}
+	for (int i = 0; i < bc->agent_contexts; i++) {
+		struct agent_slot *s = &b->agent_slots[i];
+
+		s->broker = b;
+		if (nng_ctx_open(&s->ctx, b->asock) != 0 ||
+		    nng_aio_alloc(&s->aio, agent_cb, s) != 0)
+			goto out;
+		b->nagent_slots++;
+		agent_recv(s);
+	}
+	log_info("event=agents_listening url=%s contexts=%d", bc->agent_listen,
+	    b->nagent_slots);
+	r = 0;
+ out:
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	return r;
+}
+
+void
+broker_agents_stop(struct broker *b)
+{
+	for (int i = 0; i < b->nagent_slots; i++)
+		nng_aio_stop(b->agent_slots[i].aio);
+	if (nng_socket_id(b->asock) > 0)
+		nng_close(b->asock);
+	for (int i = 0; i < b->nagent_slots; i++)
+		nng_aio_free(b->agent_slots[i].aio);
+	free(b->agent_slots);
+	b->agent_slots = NULL;
+	b->nagent_slots = 0;
+}

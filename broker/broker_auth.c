@@ -1,0 +1,181 @@
+/*
+ * Roaming authentication at the broker, both sides.
+ *
+ * Home side (broker_auth_home): a visited realm forwards, in a signed
+ * frame, a subscriber's digest response; we check the agreement (home = us,
+ * visited = the signer), find the subscriber, recompute the response from
+ * its stored HA1 (constant-time comparison), count failures (lockout), and
+ * answer with a SubscriberAssertion for the visited realm: services = the
+ * subscriber's and the agreement's in common, lifetime at most the
+ * agreement's maximum. Unknown users and wrong passwords get the same
+ * answer (no enumeration); the reply frame's signature signs the assertion.
+ *
+ * Visited side (broker_auth_check_assertion): what an assertion that came
+ * back from a home realm must satisfy before an agent may rely on it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker.h"
+#include "broker_subscriber.h"
+#include "rt_digest.h"
+#include "rt_log.h"
+
+/* Services both lists name, into out; returns how many. */
+static int
+services_common(const struct broker_subscriber *sub, const struct rt_agreement *a,
+    char (*out)[RT_SERVICE_MAX])
+{
+	int n = 0;
+
+	for (int i = 0; i < sub->nservices; i++)
+		if (rt_agreement_service(a, sub->services[i]) != NULL)
+			memcpy(out[n++], sub->services[i], RT_SERVICE_MAX);
+	return n;
+}
+
+static void
+creds_from_request(const struct rt_auth_request *req, struct rt_digest_creds *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->username, sizeof(c->username), "%s", req->username);
+	snprintf(c->realm, sizeof(c->realm), "%s", req->digest_realm);
+	snprintf(c->nonce, sizeof(c->nonce), "%s", req->nonce);
+	snprintf(c->uri, sizeof(c->uri), "%s", req->uri);
+	snprintf(c->response, sizeof(c->response), "%s", req->response);
+	snprintf(c->algorithm, sizeof(c->algorithm), "%s", req->algorithm);
+	c->alg = strcmp(req->algorithm, "SHA-256") == 0 ? RT_DIGEST_SHA256 :
+	    RT_DIGEST_MD5;
+	snprintf(c->cnonce, sizeof(c->cnonce), "%s", req->cnonce);
+	snprintf(c->qop, sizeof(c->qop), "%s", req->qop);
+	snprintf(c->nc, sizeof(c->nc), "%s", req->nc);
+}
+
+static void
+refuse(struct rt_auth_response *resp, enum rt_auth_result result, const char *why)
+{
+	resp->result = result;
+	snprintf(resp->reason, sizeof(resp->reason), "%s", why);
+}
+
+void
+broker_auth_home(struct broker *b, const char *visited,
+    const struct rt_auth_request *req, struct rt_auth_response *resp)
+{
+	const struct broker_config *bc = b->config;
+	/* answered for unknown users too, so both cost the same */
+	static const char dummy_ha1[RT_DIGEST_HEX_MAX] =
+	    "00000000000000000000000000000000000000000000000000000000000000";
+	struct broker_subscriber sub;
+	struct rt_digest_creds creds;
+	struct rt_agreement agreement;
+	struct rt_assertion *a = &resp->assertion;
+	char common[RT_SERVICES_MAX][RT_SERVICE_MAX];
+	const char *ha1 = dummy_ha1;
+	time_t now = rt_time_now();
+	int found, verified, r, ncommon;
+	long lifetime;
+
+	memset(resp, 0, sizeof(*resp));
+	if (broker_agreement_for(b, bc->realm, visited, now, &agreement) != 0 ||
+	    (req->agreement_ref[0] != '\0' &&
+	    strcmp(req->agreement_ref, agreement.id) != 0)) {
+		refuse(resp, RT_AUTH_NO_AGREEMENT, "no valid roaming agreement");
+		goto out;
+	}
+	creds_from_request(req, &creds);
+	found = broker_subscriber_get(b->subscribers, req->username, &sub) == 0 &&
+	    strcmp(sub.public_id, req->public_id) == 0 &&
+	    strcmp(req->digest_realm, bc->realm) == 0;
+	if (found)
+		ha1 = creds.alg == RT_DIGEST_SHA256 ? sub.ha1_sha256 : sub.ha1_md5;
+	/* computed for unknown users too: both answers take the same time */
+	verified = rt_digest_verify(ha1, &creds, req->method,
+	    req->body_hash[0] != '\0' ? req->body_hash : NULL) == 0;
+	if (!found) {
+		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
+		goto out;
+	}
+	if (!verified) {
+		/* a guesser learns nothing more, not even that it locked */
+		if (broker_subscriber_record(b->subscribers, &b->password_policy,
+		    req->username, 0, now) == 1)
+			log_warn("event=subscriber_locked user=%s visited=%s",
+			    req->username, visited);
+		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
+		goto out;
+	}
+	/* the right password: now the account's state may be told */
+	if ((r = broker_subscriber_usable(&sub, now)) != 0) {
+		if (r == RT_ERR_EXPIRED)
+			refuse(resp, RT_AUTH_PASSWORD_EXPIRED, "password expired");
+		else if (r == RT_ERR_UNAVAILABLE)
+			refuse(resp, RT_AUTH_LOCKED, "locked after failed attempts");
+		else
+			refuse(resp, RT_AUTH_DISABLED, "subscriber disabled");
+		goto out;
+	}
+	if (broker_subscriber_record(b->subscribers, &b->password_policy,
+	    req->username, 1, now) < 0)
+		log_warn("event=subscriber_record_failed user=%s", req->username);
+	ncommon = services_common(&sub, &agreement, common);
+	for (int i = 0; i < req->nservices; i++) {
+		if (!rt_services_contain(common, ncommon, req->services[i])) {
+			refuse(resp, RT_AUTH_NO_SERVICE, "service not allowed");
+			goto out;
+		}
+	}
+	if (ncommon == 0) {
+		refuse(resp, RT_AUTH_NO_SERVICE, "no service in common");
+		goto out;
+	}
+	resp->result = RT_AUTH_OK;
+	resp->has_assertion = 1;
+	if (rt_uuid_v4(a->id) != 0) {
+		refuse(resp, RT_AUTH_UNAVAILABLE, "internal error");
+		resp->has_assertion = 0;
+		goto out;
+	}
+	snprintf(a->issuer, sizeof(a->issuer), "%s", bc->realm);
+	snprintf(a->audience, sizeof(a->audience), "%s", visited);
+	snprintf(a->public_id, sizeof(a->public_id), "%s", sub.public_id);
+	snprintf(a->private_id, sizeof(a->private_id), "%s", sub.private_id);
+	memcpy(a->services, common, sizeof(common));
+	a->nservices = ncommon;
+	snprintf(a->authn_method, sizeof(a->authn_method), "%s",
+	    creds.alg == RT_DIGEST_SHA256 ? "digest-sha256" : "digest-md5");
+	a->authn_instant = a->issued_at = now;
+	lifetime = bc->assertion_lifetime;
+	if (lifetime > (long)agreement.max_assertion)
+		lifetime = (long)agreement.max_assertion;
+	a->not_on_or_after = now + lifetime;
+	memcpy(a->agreement_ref, agreement.id, RT_ID_MAX);
+ out:
+	log_info("event=auth_home visited=%s user=%s result=%s", visited,
+	    req->username, rt_auth_result_name(resp->result));
+	rt_counter_inc(b->metrics.auth[resp->result]);
+}
+
+int
+broker_auth_check_assertion(struct broker *b, const char *home,
+    const struct rt_agreement *agreement, const struct rt_assertion *a)
+{
+	time_t now = rt_time_now();
+
+	if (strcmp(a->issuer, home) != 0)
+		return RT_ERR_REALM;
+	if (strcmp(a->audience, b->config->realm) != 0)
+		return RT_ERR_AUDIENCE;
+	if (strcmp(a->agreement_ref, agreement->id) != 0)
+		return RT_ERR_NO_AGREEMENT;
+	if (a->not_on_or_after - a->issued_at > (time_t)agreement->max_assertion)
+		return RT_ERR_DENIED;
+	for (int i = 0; i < a->nservices; i++)
+		if (rt_agreement_service(agreement, a->services[i]) == NULL)
+			return RT_ERR_DENIED;
+	if (now + b->config->skew < a->issued_at)
+		return RT_ERR_NOT_YET_VALID;
+	if (now - b->config->skew >= a->not_on_or_after)
+		return RT_ERR_EXPIRED;
+	return 0;
+}
