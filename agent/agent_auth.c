@@ -220,8 +220,14 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 		return 0;
 	}
 	/* without qop there is no nc: the nonce is then good for one use */
-	if (rt_nonce_use(a->nonces, c->creds.nonce,
-	    c->creds.qop[0] != '\0' ? c->creds.nc : "00000001", now) != 0) {
+	r = rt_nonce_use(a->nonces, c->creds.nonce,
+	    c->creds.qop[0] != '\0' ? c->creds.nc : "00000001", now);
+	if (r == RT_ERR_EXPIRED) {
+		/* no longer tracked (evicted): stale, not the client's fault */
+		agent_auth_challenge(c, 1, "stale_nonce");
+		return 0;
+	}
+	if (r != 0) {
 		log_info("event=nonce_replayed src=%s user=%s", c->src, c->creds.username);
 		count_failure(c);
 		agent_auth_challenge(c, 0, "nonce_replay");
@@ -229,7 +235,9 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 	}
 	uri.p = c->creds.uri;
 	uri.len = strlen(c->creds.uri);
-	if (!uri_equivalent(uri, c->msg.ruri)) {
+	/* what the home realm gets must be what the UA hashed: never cut it */
+	if (uri.len >= sizeof(((struct rt_auth_request *)0)->uri) ||
+	    !uri_equivalent(uri, c->msg.ruri)) {
 		forbid(c, "digest_uri", "Forbidden (digest uri is not the Request-URI)");
 		return 0;
 	}
@@ -249,7 +257,7 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 	snprintf(req.username, sizeof(req.username), "%s", c->creds.username);
 	snprintf(req.digest_realm, sizeof(req.digest_realm), "%s", c->creds.realm);
 	(void)!rt_sip_str_copy(c->msg.method_name, req.method, sizeof(req.method));
-	snprintf(req.uri, sizeof(req.uri), "%.255s", c->creds.uri);
+	snprintf(req.uri, sizeof(req.uri), "%s", c->creds.uri);
 	snprintf(req.nonce, sizeof(req.nonce), "%s", c->creds.nonce);
 	snprintf(req.algorithm, sizeof(req.algorithm), "%s", alg_name(c->creds.alg));
 	snprintf(req.qop, sizeof(req.qop), "%s", c->creds.qop);

@@ -34,21 +34,27 @@ services_common(const struct broker_subscriber *sub, const struct rt_agreement *
 	return n;
 }
 
-static void
+/* The credentials as the digest module wants them; RT_ERR_BAD_INPUT when a
+ * field would not fit (such a response cannot be right anyway). */
+static int
 creds_from_request(const struct rt_auth_request *req, struct rt_digest_creds *c)
 {
 	memset(c, 0, sizeof(*c));
+	if (strlen(req->response) >= sizeof(c->response) ||
+	    strlen(req->nc) >= sizeof(c->nc) || strlen(req->qop) >= sizeof(c->qop))
+		return RT_ERR_BAD_INPUT;
 	snprintf(c->username, sizeof(c->username), "%s", req->username);
 	snprintf(c->realm, sizeof(c->realm), "%s", req->digest_realm);
 	snprintf(c->nonce, sizeof(c->nonce), "%s", req->nonce);
 	snprintf(c->uri, sizeof(c->uri), "%s", req->uri);
-	snprintf(c->response, sizeof(c->response), "%s", req->response);
+	memcpy(c->response, req->response, strlen(req->response) + 1);
 	snprintf(c->algorithm, sizeof(c->algorithm), "%s", req->algorithm);
 	c->alg = strcmp(req->algorithm, "SHA-256") == 0 ? RT_DIGEST_SHA256 :
 	    RT_DIGEST_MD5;
 	snprintf(c->cnonce, sizeof(c->cnonce), "%s", req->cnonce);
 	snprintf(c->qop, sizeof(c->qop), "%s", req->qop);
-	snprintf(c->nc, sizeof(c->nc), "%s", req->nc);
+	memcpy(c->nc, req->nc, strlen(req->nc) + 1);
+	return 0;
 }
 
 static void
@@ -73,6 +79,7 @@ broker_auth_home(struct broker *b, const char *visited,
 	char common[RT_SERVICES_MAX][RT_SERVICE_MAX];
 	const char *ha1 = dummy_ha1;
 	time_t now = rt_time_now();
+	char user[RT_URI_MAX + 8];
 	int found, verified, r, ncommon;
 	long lifetime;
 
@@ -83,7 +90,10 @@ broker_auth_home(struct broker *b, const char *visited,
 		refuse(resp, RT_AUTH_NO_AGREEMENT, "no valid roaming agreement");
 		goto out;
 	}
-	creds_from_request(req, &creds);
+	if (creds_from_request(req, &creds) != 0) {
+		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
+		goto out;
+	}
 	found = broker_subscriber_get(b->subscribers, req->username, &sub) == 0 &&
 	    strcmp(sub.public_id, req->public_id) == 0 &&
 	    strcmp(req->digest_realm, bc->realm) == 0;
@@ -98,10 +108,9 @@ broker_auth_home(struct broker *b, const char *visited,
 	}
 	if (!verified) {
 		/* a guesser learns nothing more, not even that it locked */
-		if (broker_subscriber_record(b->subscribers, &b->password_policy,
-		    req->username, 0, now) == 1)
-			log_warn("event=subscriber_locked user=%s visited=%s",
-			    req->username, visited);
+		/* the store logs the lock when it happens */
+		(void)!broker_subscriber_record(b->subscribers, &b->password_policy,
+		    req->username, 0, now);
 		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
 		goto out;
 	}
@@ -152,7 +161,8 @@ broker_auth_home(struct broker *b, const char *visited,
 	memcpy(a->agreement_ref, agreement.id, RT_ID_MAX);
  out:
 	log_info("event=auth_home visited=%s user=%s result=%s", visited,
-	    req->username, rt_auth_result_name(resp->result));
+	    rt_log_value(req->username, user, sizeof(user)),
+	    rt_auth_result_name(resp->result));
 	rt_counter_inc(b->metrics.auth[resp->result]);
 }
 

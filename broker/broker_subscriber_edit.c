@@ -11,49 +11,26 @@
 #include <string.h>
 
 #include "rt_codec.h"
+#include "rt_digest.h"
 #include "rt_log.h"
 
 /* HA1 = hex(H(username ":" realm ":" password)); out holds 2*size+1. */
-static int
-ha1_compute(const EVP_MD *md, const char *username, const char *realm,
-    const char *password, char *out, size_t outcap)
-{
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx;
-	int r = RT_ERR_CRYPTO;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return RT_ERR_NOMEM;
-	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, username, strlen(username)) != 1 ||
-	    EVP_DigestUpdate(ctx, ":", 1) != 1 ||
-	    EVP_DigestUpdate(ctx, realm, strlen(realm)) != 1 ||
-	    EVP_DigestUpdate(ctx, ":", 1) != 1 ||
-	    EVP_DigestUpdate(ctx, password, strlen(password)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, digest, &len) != 1 ||
-	    (size_t)len * 2 + 1 != outcap) {
-		log_crypto(RT_LOG_ERR, "event=ha1_failed");
-		goto out;
-	}
-	rt_hex_encode(digest, len, out);
-	r = 0;
- out:
-	OPENSSL_cleanse(digest, sizeof(digest));
-	EVP_MD_CTX_free(ctx);	/* cleanses its state */
-	return r;
-}
-
 static int
 ha1_both(const char *username, const char *realm, const char *password,
     char md5[33], char sha256[65])
 {
 	int r;
 
-	if ((r = ha1_compute(EVP_md5(), username, realm, password, md5,
-	    33)) != 0)
+	char hex[RT_DIGEST_HEX_MAX];
+
+	/* the digest module's HA1: the one the verification recomputes against */
+	if ((r = rt_digest_ha1(RT_DIGEST_MD5, username, realm, password, hex)) != 0)
 		return r;
-	return ha1_compute(EVP_sha256(), username, realm, password, sha256, 65);
+	memcpy(md5, hex, 33);
+	if ((r = rt_digest_ha1(RT_DIGEST_SHA256, username, realm, password, hex)) == 0)
+		memcpy(sha256, hex, 65);
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return r;
 }
 
 static int

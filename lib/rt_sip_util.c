@@ -133,6 +133,20 @@ chars_ok(const char *p, size_t n, uint16_t cls)
 	return 1;
 }
 
+/* URI characters only, each '%' starting a %HH escape. */
+static int
+uric_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!sip_is(p[i], SIP_C_URIC))
+			return 0;
+		if (p[i] == '%' && (i + 2 >= n || !sip_is(p[i + 1], SIP_C_HEX) ||
+		    !sip_is(p[i + 2], SIP_C_HEX)))
+			return 0;
+	}
+	return 1;
+}
+
 /* hostname or IPv4: non-empty labels of alphanum and '-', not at a label's
  * ends; one trailing dot allowed. */
 static int
@@ -200,12 +214,9 @@ sip_uri(const char *p, size_t n, struct rt_sip_uri *u)
 	const char *at = NULL, *hp, *colon;
 	size_t i, hn, hostport_end;
 
+	if (!uric_ok(p, n))
+		return RT_ERR_BAD_INPUT;
 	for (i = 0; i < n; i++) {
-		if (!sip_is(p[i], SIP_C_URIC))
-			return RT_ERR_BAD_INPUT;
-		if (p[i] == '%' && (i + 2 >= n || !sip_is(p[i + 1], SIP_C_HEX) ||
-		    !sip_is(p[i + 2], SIP_C_HEX)))
-			return RT_ERR_BAD_INPUT;
 		if (p[i] == '@') {
 			if (at != NULL)
 				return RT_ERR_BAD_INPUT;	/* one '@' at most */
@@ -298,7 +309,7 @@ tel_uri(const char *p, size_t n, struct rt_sip_uri *u)
 		return RT_ERR_BAD_INPUT;
 	u->user = str_make(p, i);
 	if (i < n) {
-		if (!chars_ok(p + i, n - i, SIP_C_URIC) || memchr(p + i, '?', n - i) ||
+		if (!uric_ok(p + i, n - i) || memchr(p + i, '?', n - i) ||
 		    memchr(p + i, '@', n - i))
 			return RT_ERR_BAD_INPUT;
 		u->params = str_make(p + i, n - i);

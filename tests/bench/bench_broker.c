@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "helper_bench.h"
 #include "helper_pki.h"
 #include "rt_codec.h"
 #include "rt_file.h"
@@ -37,41 +38,6 @@ struct lat {
 	uint64_t *ns;
 	size_t n;
 };
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile_ms(struct lat *l, double p)
-{
-	if (l->n == 0)
-		return 0;
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
-	return (double)l->ns[(size_t)(p * (double)(l->n - 1))] / 1e6;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 /* ---- raw nng baseline ---- */
 
@@ -214,7 +180,7 @@ bench_raw(struct th_fed *fed, struct th_realm *a, struct th_realm *b, size_t siz
 	uint64_t start;
 	double rate;
 
-	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", free_port());
+	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", th_free_port());
 	memset(&run, 0, sizeof(run));
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
@@ -354,52 +320,6 @@ bench_brokers(struct broker *a, struct lat *lat)
 }
 
 static int
-write_agreement(struct th_fed *fed, struct th_realm *a, struct th_realm *b,
-    const char *dir)
-{
-	struct rt_signer *sa = NULL, *sb = NULL;
-	struct rt_buf xml, sig1, sig2;
-	struct rt_agreement ag;
-	char path[1024];
-	int r;
-
-	(void)fed;
-	memset(&ag, 0, sizeof(ag));
-	rt_buf_init(&xml, RT_XML_MAX);
-	rt_buf_init(&sig1, RT_CMS_SIG_MAX);
-	rt_buf_init(&sig2, RT_CMS_SIG_MAX);
-	if ((r = rt_uuid_v4(ag.id)) != 0)
-		return r;
-	snprintf(ag.home, sizeof(ag.home), "a.example");
-	snprintf(ag.visited, sizeof(ag.visited), "b.example");
-	snprintf(ag.currency, sizeof(ag.currency), "EUR");
-	snprintf(ag.services[0].name, RT_SERVICE_MAX, "voice");
-	snprintf(ag.services[0].unit, RT_UNIT_MAX, "minute");
-	ag.services[0].rate = 1;
-	ag.nservices = 1;
-	ag.max_assertion = 3600;
-	ag.not_before = time(NULL) - 60;
-	ag.not_on_or_after = time(NULL) + 86400;
-	snprintf(path, sizeof(path), "%s/ab.xml", dir);
-	if ((r = rt_signer_new(a->key, a->cert, &sa)) != 0 ||
-	    (r = rt_signer_new(b->key, b->cert, &sb)) != 0 ||
-	    (r = rt_agreement_encode(&ag, &xml)) != 0 ||
-	    (r = rt_cms_sign(sa, xml.data, xml.len, RT_CMS_EMBED_CERT, &sig1)) != 0 ||
-	    (r = rt_cms_add_signer(sb, xml.data, xml.len, sig1.data, sig1.len,
-	    RT_CMS_EMBED_CERT, &sig2)) != 0 ||
-	    (r = rt_file_write(path, xml.data, xml.len, 0644, 0)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/ab.xml.sig", dir);
-	r = rt_file_write(path, sig2.data, sig2.len, 0644, 0);
-	rt_signer_free(sa);
-	rt_signer_free(sb);
-	rt_buf_fini(&xml);
-	rt_buf_fini(&sig1);
-	rt_buf_fini(&sig2);
-	return r;
-}
-
-static int
 write_config(struct th_fed *fed, struct th_realm *r, const char *peer, int port,
     int peer_port, int batch, const char *crl, char *path, size_t cap)
 {
@@ -444,7 +364,7 @@ run_brokers(struct th_fed *fed, struct th_realm *a, struct th_realm *b,
 	struct broker_config ca, cb;
 	struct broker *ba = NULL, *bb = NULL;
 	char pa[1024], pb[1024], err[512];
-	int porta = free_port(), portb = free_port();
+	int porta = th_free_port(), portb = th_free_port();
 	double rate = 0;
 
 	if (write_config(fed, a, "b.example", porta, portb, batch, crl, pa, sizeof(pa)) != 0 ||
@@ -495,29 +415,29 @@ main(void)
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%s/agreements", fed->dir);
-	if (rt_dir_ensure(dir, 0755) != 0 || write_agreement(fed, a, b, dir) != 0) {
+	if (rt_dir_ensure(dir, 0755) != 0 || th_write_agreement(a, b, dir, "ab", "voice:minute:1", 3600) != 0) {
 		fprintf(stderr, "bench_broker: agreement setup failed\n");
 		return 1;
 	}
 	/* a ping frame is ~0.7 KB: the raw messages are the same size */
 	raw = bench_raw(fed, a, b, 700, &lat);
-	p50 = percentile_ms(&lat, 0.5);
-	p99 = percentile_ms(&lat, 0.99);
+	p50 = th_percentile_ms(lat.ns, lat.n, 0.5);
+	p99 = th_percentile_ms(lat.ns, lat.n, 0.99);
 	printf("bench: nng_reqrep_tls_raw %.0f roundtrips/s (%d in flight)\n", raw, WINDOW);
 	printf("bench: nng_reqrep_tls_raw_p50 %.2f ms\n", p50);
 	printf("bench: nng_reqrep_tls_raw_p99 %.2f ms\n", p99);
 	lat.n = 0;
 	one = run_brokers(fed, a, b, crl, 1, &lat);
-	p50 = percentile_ms(&lat, 0.5);
-	p99 = percentile_ms(&lat, 0.99);
+	p50 = th_percentile_ms(lat.ns, lat.n, 0.5);
+	p99 = th_percentile_ms(lat.ns, lat.n, 0.99);
 	printf("bench: broker_signed_roundtrips_unbatched %.0f roundtrips/s ratio %.2f vs nng_reqrep_tls_raw\n",
 	    one, one / raw);
 	printf("bench: broker_signed_unbatched_p50 %.2f ms\n", p50);
 	printf("bench: broker_signed_unbatched_p99 %.2f ms\n", p99);
 	lat.n = 0;
 	many = run_brokers(fed, a, b, crl, BROKER_BATCH_MAX, &lat);
-	p50 = percentile_ms(&lat, 0.5);
-	p99 = percentile_ms(&lat, 0.99);
+	p50 = th_percentile_ms(lat.ns, lat.n, 0.5);
+	p99 = th_percentile_ms(lat.ns, lat.n, 0.99);
 	printf("bench: broker_signed_requests_batched %.0f requests/s ratio %.2f vs nng_reqrep_tls_raw\n",
 	    many, many / raw);
 	printf("bench: broker_signed_batched_p50 %.2f ms\n", p50);

@@ -134,9 +134,34 @@ check_header(const struct rt_sip_header *h)
 	}
 }
 
+/*
+ * What an accepted head must be, whatever the parser's path to it: lines
+ * ending in CRLF with no bare CR or LF, no NUL, no folded line, and an
+ * empty line just before the body.
+ */
+static void
+check_head(const struct rt_sip_msg *msg)
+{
+	size_t n;
+
+	if (msg->body.len > 0 && msg->body.p == NULL)
+		abort();
+	n = msg->body.len > 0 ? (size_t)(msg->body.p - lo) : (size_t)(hi - lo);
+	if (n < 4 || memcmp(lo + n - 4, "\r\n\r\n", 4) != 0)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (lo[i] == '\0' || (lo[i] == '\r' && lo[i + 1] != '\n') ||
+		    (lo[i] == '\n' && (i == 0 || lo[i - 1] != '\r')))
+			abort();
+		if (lo[i] == '\n' && i + 1 < n && (lo[i + 1] == ' ' || lo[i + 1] == '\t'))
+			abort();
+	}
+}
+
 static void
 check_msg(const struct rt_sip_msg *msg)
 {
+	check_head(msg);
 	inside(msg->method_name);
 	inside(msg->ruri);
 	inside(msg->cseq_method);

@@ -128,9 +128,10 @@ ok "alice registers through the visited Kamailio (401 then 200)" \
 ok "  ... the agent recorded the binding" logged agent 'event=registered aor=sip:alice@home.example'
 ok "  ... the home broker issued the assertion" logged broker-home 'event=auth_home visited=visited.example user=alice result=ok'
 
-# the UAS behind the visited proxy
+# the UAS behind the visited proxy (in the foreground of its job: with -bg
+# sipp forks, and stop would end the parent that already left)
 start uas sipp -sf "$SCEN/uas.xml" -i 127.0.0.1 -p "$UAS_PORT" -trace_msg \
-    -message_file "$WORK/uas.msg" -bg
+    -message_file "$WORK/uas.msg" -nostdin
 sleep 1
 now_date() { LC_ALL=C date -u -d "${1:-now}" '+%a, %d %b %Y %H:%M:%S GMT'; }
 

@@ -313,7 +313,7 @@ test_uri(void **state)
 		"sip:a@[]", "sip:a@[2001:db8::10]x", "sip:[2001:db8::10]:",
 		"sip:2001:db8::10",	/* RFC 5118: IPv6 needs brackets */
 		"sip:a@b;x=\"q\"", "tel:", "tel:+", "tel:xyz", "tel:123?x=y",
-		"tel:1@2", "tel:123;;a",
+		"tel:1@2", "tel:123;;a", "tel:123;a=%zz",
 	};
 	struct rt_sip_uri u;
 	struct rt_sip_str v;
