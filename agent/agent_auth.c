@@ -219,6 +219,11 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 		agent_auth_challenge(c, 1, "stale_nonce");
 		return 0;
 	}
+	if (r != 0) {
+		/* the check itself failed (no memory, HMAC): never go on unchecked */
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
+		return 0;
+	}
 	/* without qop there is no nc: the nonce is then good for one use */
 	r = rt_nonce_use(a->nonces, c->creds.nonce,
 	    c->creds.qop[0] != '\0' ? c->creds.nc : "00000001", now);

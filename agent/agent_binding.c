@@ -333,8 +333,11 @@ agent_limiter_ok(struct agent_limiter *l, const char *key)
 {
 	struct limit_entry *e;
 
+	/* a success while banned cannot lift the ban; once it ran out, it
+	 * starts the count over (a window longer than the ban would ban again
+	 * at the next slip) */
 	pthread_mutex_lock(&l->lock);
-	if ((e = limit_slot(l, key, 0)) != NULL && e->banned_until == 0)
+	if ((e = limit_slot(l, key, 0)) != NULL && e->banned_until <= rt_time_now())
 		e->failures = 0;
 	pthread_mutex_unlock(&l->lock);
 }

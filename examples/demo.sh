@@ -3,12 +3,14 @@
 # `make demo` runs after building. Every step uses the real commands an
 # operator would type; each artifact is then checked with stock openssl.
 #
-# Today it covers onboarding (a federation CA, two operators home.example
-# and visited.example with realm certificates, a CRL, a roaming agreement
-# signed by both) and the federation itself: both operators' brokers start,
-# peer over mutual TLS, and `roamtrust-broker peers` shows the link. Work
-# happens in a scratch folder that is kept for you to look at (its path is
-# printed at the end); the brokers are stopped before the script ends.
+# It covers onboarding (a federation CA, two operators home.example and
+# visited.example with realm certificates, a CRL, a roaming agreement
+# signed by both), the federation (both brokers start and peer over mutual
+# TLS), and roaming: alice, a subscriber of home.example, registers through
+# visited.example's Kamailio (challenged by the agent, verified by her home
+# operator), sends a MESSAGE and makes a call to a test phone. Work happens
+# in a scratch folder that is kept for you to look at (its path is printed
+# at the end); every process started is stopped before the script ends.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,7 +146,61 @@ if [ "$up" -ne 1 ]; then
 	echo "demo: the brokers did not peer; see $demo/*/broker.log" >&2
 	exit 1
 fi
-say "The brokers stop"
+say "home.example provisions its subscriber alice (the password is hashed, never stored)"
+printf '%s\n' 'Roam-Wide-2026!' | run "$broker" subscriber add sip:alice@home.example alice \
+	--services voice,message --password-stdin -c home.example/broker.conf
+run "$broker" subscriber show alice -c home.example/broker.conf
+
+say "visited.example runs an agent beside its Kamailio"
+agent_port=$(free_port)
+sip_port=$(free_port)
+uas_port=$(free_port)
+uac_port=$(free_port)
+mkdir -p agent
+cat >agent/agent.conf <<EOF
+[agent]
+realm = visited.example
+broker = ipc://$demo/visited.example/state/agent.sock
+listen = 127.0.0.1:$agent_port
+state_dir = $demo/agent/state
+; sipp (the test phone) speaks MD5 digest only
+digest_algorithms = MD5
+proxy_uris = 127.0.0.1:$sip_port
+EOF
+run "$top/$BUILD/roamtrust-agent" check -c agent/agent.conf
+"$top/$BUILD/roamtrust-agent" run -c agent/agent.conf >agent/agent.log 2>&1 &
+pids="$pids $!"
+mkdir -p kamailio
+printf '$ kamailio -f examples/kamailio/kamailio.cfg  (SIP on 127.0.0.1:%s)\n' "$sip_port"
+RT_LISTEN="udp:127.0.0.1:$sip_port" RT_AGENT="agent=>http://127.0.0.1:$agent_port/v1" \
+	RT_UAS="sip:127.0.0.1:$uas_port" kamailio -DD -E -f "$top/examples/kamailio/kamailio.cfg" \
+	-m 64 -M 16 -Y "$demo/kamailio" >kamailio/kamailio.log 2>&1 &
+pids="$pids $!"
+sipp -sf "$top/examples/sipp/uas.xml" -i 127.0.0.1 -p "$uas_port" -nostdin \
+	-trace_msg -message_file "$demo/uas.msg" >/dev/null 2>&1 &
+pids="$pids $!"
+sleep 1
+
+phone() {	# scenario file: one run of the test phone as alice
+	printf 'SEQUENTIAL\nalice;home.example;%s\n' "$3" >alice.csv
+	printf '$ sipp -sf examples/sipp/%s (alice, roaming in visited.example)\n' "$1"
+	sipp -sf "$top/examples/sipp/$1" -inf alice.csv -au alice -ap 'Roam-Wide-2026!' \
+		-i 127.0.0.1 -p "$uac_port" -m 1 -timeout 15s -timeout_error -nostdin \
+		-trace_msg -message_file "$demo/$2.msg" "127.0.0.1:$sip_port" >/dev/null 2>&1
+	status=$?
+	grep -E '^(REGISTER|MESSAGE|INVITE|ACK|BYE|SIP/2.0) ' "$demo/$2.msg" | sed 's/^/    /'
+	return $status
+}
+say "alice registers through visited.example (401 from the agent, 200 once home.example vouched)"
+phone register.xml register ""
+say "alice sends a MESSAGE (it carries a fresh Date)"
+phone message.xml message "$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')"
+say "alice calls the test phone; it sees the identity home.example asserted"
+phone invite.xml invite "User-Agent: roamtrust demo"
+grep '^P-Asserted-Identity' uas.msg | head -1 | sed 's/^/    at the test phone: /'
+run "$top/$BUILD/roamtrust-agent" status -c agent/agent.conf
+
+say "Everything stops"
 cleanup
 pids=""
 

@@ -5,7 +5,8 @@ set -eu
 
 build_pkgs="gcc make libc6-dev openssl ca-certificates libssl-dev libxml2-dev
 libxml2-utils libcurl4-openssl-dev libcmocka-dev libsqlite3-dev sqlite3
-libinih-dev libnng-dev libmicrohttpd-dev"
+libinih-dev libnng-dev libmicrohttpd-dev kamailio kamailio-utils-modules
+sip-tester procps"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
 case "${1:-build}" in

@@ -118,7 +118,7 @@ sipp_run() {	# name scenario user password [extra sipp args]
 	printf 'SEQUENTIAL\n%s;home.example;%s\n' "$user" "$sipp_field" >"users-$name.csv"
 	sipp -sf "$SCEN/$scen" -inf "users-$name.csv" -au "$user" -ap "$pass" \
 	    -i 127.0.0.1 -p "$sipp_port" \
-	    -m 1 -timeout 15s -timeout_error -max_recv_loops 100 \
+	    -m 1 -timeout 15s -timeout_error -max_recv_loops 100 -nostdin \
 	    -trace_msg -message_file "$WORK/$name.msg" "$@" \
 	    "127.0.0.1:$SIP_PORT" >"$WORK/$name.out" 2>&1
 }

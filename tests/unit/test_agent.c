@@ -23,6 +23,8 @@
 
 #define UNAVAILABLE "Service Unavailable\r\nRetry-After: 7\r\n"
 #define SEC_CLIENT "Security-Client: digest\r\n"
+#define CHALLENGE_START \
+	"Unauthorized\r\nWWW-Authenticate: Digest realm=\"" HOME "\", nonce=\""
 
 /* REGISTER of alice from UA_IP:port: challenged, fx->nonce set. */
 static void
@@ -118,8 +120,7 @@ test_register_challenge(void **state)
 	agent_challenge_text(fx, 0, 0, 0, want, sizeof(want));
 	agent_expect(fx->check, 401, want);
 	body = rt_buf_str(&fx->check->body);
-	assert_true(strncmp(body, "Unauthorized\r\nWWW-Authenticate: Digest realm=\""
-	    HOME "\", nonce=", 59) == 0);
+	assert_true(strncmp(body, CHALLENGE_START, strlen(CHALLENGE_START)) == 0);
 	/* the nonce is ours, for this flow and this home realm only */
 	snprintf(client, sizeof(client), "%s|%s", UA_FLOW, HOME);
 	assert_int_equal(rt_nonce_check(fx->agent->nonces, fx->nonce, client,
@@ -170,9 +171,10 @@ test_register_broker_absent(void **state)
 	/* the same request from another flow: not its nonce */
 	register_with(fx, UA_IP, UA_PORT + 1, "alice", RT_DIGEST_SHA256, nonce,
 	    "sip:" HOME, NULL);
-	agent_expect(fx->check, 401, (agent_challenge_text(fx, 0, 0, 0, want,
-	    sizeof(want)), want));
+	agent_challenge_text(fx, 0, 0, 0, want, sizeof(want));
+	agent_expect(fx->check, 401, want);
 	assert_string_equal(fx->check->reason, "bad_nonce");
+	/* (alice has 2 failures now, the limit is 3: bob goes on) */
 
 	/* MD5, and a digest uri that differs only where RFC 3261 allows */
 	challenge(fx, UA_PORT);
@@ -186,28 +188,37 @@ test_register_broker_absent(void **state)
 	{
 		char cred[1024];
 
-		agent_credentials("Authorization", RT_DIGEST_MD5, "alice", nonce,
+		agent_credentials("Authorization", RT_DIGEST_MD5, "bob", nonce,
 		    "sip:" HOME, "REGISTER", NULL, cred, sizeof(cred));
-		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra = cred});
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.from = BOB_HOME,
+		    .to = BOB_HOME, .extra = cred});
 		agent_expect(fx->check, 503, UNAVAILABLE);
-		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra = cred});
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.from = BOB_HOME,
+		    .to = BOB_HOME, .extra = cred});
 		assert_int_equal(fx->check->status, 401);
 		assert_string_equal(fx->check->reason, "nonce_replay");
 	}
-	/* a later nc of the same nonce is fine */
+	/* a later nc of the same nonce is fine, an earlier one is not */
 	challenge(fx, UA_PORT);
 	snprintf(nonce, sizeof(nonce), "%s", fx->nonce);
-	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, nonce, "sip:" HOME,
-	    NULL);
-	agent_expect(fx->check, 503, UNAVAILABLE);
 	{
 		char cred[1024];
 
-		agent_credentials("Authorization", RT_DIGEST_SHA256, "alice", nonce,
+		agent_credentials("Authorization", RT_DIGEST_SHA256, "carol", nonce,
 		    "sip:" HOME, "REGISTER", "00000002", cred, sizeof(cred));
-		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra = cred});
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.from = "sip:carol@" HOME,
+		    .to = "sip:carol@" HOME, .extra = cred});
+		agent_expect(fx->check, 503, UNAVAILABLE);
+		agent_credentials("Authorization", RT_DIGEST_SHA256, "carol", nonce,
+		    "sip:" HOME, "REGISTER", "0000000a", cred, sizeof(cred));
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.from = "sip:carol@" HOME,
+		    .to = "sip:carol@" HOME, .extra = cred});
 		agent_expect(fx->check, 503, UNAVAILABLE);
 	}
+	register_with(fx, UA_IP, UA_PORT, "carol", RT_DIGEST_SHA256, nonce, "sip:" HOME,
+	    NULL);
+	assert_int_equal(fx->check->status, 401);
+	assert_string_equal(fx->check->reason, "nonce_replay");
 	rt_time_set_now(0);
 }
 
@@ -385,9 +396,9 @@ test_limit_source(void **state)
 	agent_run(fx, UA_IP, UA_PORT + 7, &(struct sip_req){0});
 	agent_expect(fx->check, 403, "Forbidden\r\n");
 	/* another source is not */
-	challenge(fx, UA_PORT);
 	agent_run(fx, "192.0.2.11", UA_PORT, &(struct sip_req){0});
 	assert_int_equal(fx->check->status, 401);
+	assert_string_equal(fx->check->reason, "challenge");
 	/* local subscribers are not the limiter's business */
 	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.ruri = "sip:" VISITED,
 	    .from = "sip:bob@" VISITED, .to = "sip:bob@" VISITED});
@@ -474,6 +485,26 @@ test_limiter(void **state)
 	assert_int_equal(agent_limiter_fail(l, "w", t + 62), 0);
 	assert_int_equal(agent_limiter_fail(l, "w", t + 63), 1);
 	agent_limiter_free(l);
+
+	/* a window longer than the ban: once the ban ran out, a success starts
+	 * the count over, so the next slip does not ban again at once */
+	rt_time_set_now(t);
+	assert_int_equal(agent_limiter_new(4, 3600, 3, 300, &l), 0);
+	assert_int_equal(agent_limiter_fail(l, "b", t), 0);
+	assert_int_equal(agent_limiter_fail(l, "b", t), 0);
+	assert_int_equal(agent_limiter_fail(l, "b", t), 1);
+	rt_time_set_now(t + 300);
+	assert_false(agent_limiter_banned(l, "b", t + 300));
+	agent_limiter_ok(l, "b");
+	assert_int_equal(agent_limiter_fail(l, "b", t + 301), 0);
+	assert_false(agent_limiter_banned(l, "b", t + 301));
+	/* without that success, still over the limit in the window: banned */
+	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 0);
+	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 0);
+	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 1);
+	assert_int_equal(agent_limiter_fail(l, "c", t + 601), 1);
+	agent_limiter_free(l);
+	rt_time_set_now(0);
 	agent_limiter_free(NULL);
 }
 

@@ -1,0 +1,417 @@
+/*
+ * The agent's policy for requests of a registered roamer (a binding put
+ * into the table as register_done would): the asserted identity handed to
+ * the proxy, whatever the UA claimed; services the assertion lists; Date
+ * freshness of MESSAGE and the store-and-forward exemption; Route only to
+ * our proxies or the recorded path; the same AOR from another flow; the
+ * unregistered roamer; re-challenge once the assertion or the
+ * registration ran out (ACK and CANCEL pass), and the verdict counters.
+ * Registration and authentication are in test_agent.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper_agent.h"
+#include "rt_codec.h"
+
+#define PAI_ALICE "P-Asserted-Identity: <" ALICE ">\r\n"
+#define ASSERTION_END (AGENT_T0 + 600)
+#define REGISTRATION_END (AGENT_T0 + 3600)
+
+/* alice registered from UA_FLOW for voice and message */
+static void
+put_alice(struct agent_fixture *fx)
+{
+	agent_put_binding(fx, UA_FLOW, ALICE, "voice,message", ASSERTION_END,
+	    REGISTRATION_END);
+}
+
+/* A request of method from UA_IP:UA_PORT with extra header lines. */
+static struct agent_check *
+send_req(struct agent_fixture *fx, const char *method, const char *extra)
+{
+	return agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = method,
+	    .extra = extra});
+}
+
+static void
+test_invite_voice(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const char *const methods[] = {"INVITE", "UPDATE", "PRACK", "BYE",
+	    "OPTIONS", "INFO", "SUBSCRIBE", "ACK", "CANCEL"};
+
+	put_alice(fx);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	assert_string_equal(fx->check->reason, "allowed");
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		send_req(fx, methods[i], "Content-Type: application/sdp\r\n");
+		agent_expect(fx->check, 200, PAI_ALICE);
+	}
+	/* From is never trusted: the identity is the binding's */
+	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
+	    .from = "sip:boss@" VISITED});
+	agent_expect(fx->check, 200, PAI_ALICE);
+	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
+	    .from = BOB_HOME});
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* and no PAI came in: nothing counted as stripped */
+	assert_int_equal(rt_counter_value(fx->agent->metrics.pai_stripped), 0);
+	rt_time_set_now(0);
+}
+
+static void
+test_services(void **state)
+{
+	struct agent_fixture *fx = *state;
+	char date[64], extra[128];
+
+	agent_sip_date(AGENT_T0, date, sizeof(date));
+	snprintf(extra, sizeof(extra), "Date: %s\r\n", date);
+	/* message only: no voice */
+	agent_put_binding(fx, UA_FLOW, ALICE, "message", ASSERTION_END,
+	    REGISTRATION_END);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	assert_string_equal(fx->check->reason, "service");
+	send_req(fx, "UPDATE", "");
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	send_req(fx, "PRACK", "");
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	send_req(fx, "MESSAGE", extra);
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* methods of no service pass: they are not billed */
+	send_req(fx, "OPTIONS", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* voice only: no message */
+	agent_put_binding(fx, UA_FLOW, ALICE, "voice", ASSERTION_END, REGISTRATION_END);
+	send_req(fx, "MESSAGE", extra);
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* services are names, not prefixes */
+	agent_put_binding(fx, UA_FLOW, ALICE, "voicemail,messages", ASSERTION_END,
+	    REGISTRATION_END);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	send_req(fx, "MESSAGE", extra);
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	/* none at all */
+	agent_put_binding(fx, UA_FLOW, ALICE, "", ASSERTION_END, REGISTRATION_END);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 403, "Forbidden (service not allowed)\r\n");
+	rt_time_set_now(0);
+}
+
+/* MESSAGE from src with a Date header at t (none when date_off is NULL). */
+static struct agent_check *
+message_at(struct agent_fixture *fx, const char *src, const long *date_off)
+{
+	char date[64], extra[128] = "";
+
+	if (date_off != NULL) {
+		agent_sip_date(AGENT_T0 + *date_off, date, sizeof(date));
+		snprintf(extra, sizeof(extra), "Date: %s\r\n", date);
+	}
+	return agent_run(fx, src, UA_PORT, &(struct sip_req){.method = "MESSAGE",
+	    .extra = extra, .body = "Hello from the road"});
+}
+
+static void
+test_message_date(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const long fresh[] = {0, -DATE_WINDOW, DATE_WINDOW, -1, 1};
+	static const long stale[] = {-DATE_WINDOW - 1, DATE_WINDOW + 1, -86400,
+	    -AGENT_T0 + 1};
+
+	put_alice(fx);
+	for (size_t i = 0; i < sizeof(fresh) / sizeof(fresh[0]); i++) {
+		message_at(fx, UA_IP, &fresh[i]);
+		agent_expect(fx->check, 200, PAI_ALICE);
+	}
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		message_at(fx, UA_IP, &stale[i]);
+		agent_expect(fx->check, 403, "Stale Date\r\n");
+		assert_string_equal(fx->check->reason, "stale_date");
+	}
+	/* no Date, or one that does not parse */
+	message_at(fx, UA_IP, NULL);
+	agent_expect(fx->check, 403, "Stale Date\r\n");
+	send_req(fx, "MESSAGE", "Date: yesterday\r\n");
+	agent_expect(fx->check, 403, "Stale Date\r\n");
+	send_req(fx, "MESSAGE", "Date: Sat, 13 Nov 2010 23:29:00 CET\r\n");
+	agent_expect(fx->check, 403, "Stale Date\r\n");
+	/* Date is checked on MESSAGE only */
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+
+	/* a store-and-forward server delivers late, or without a Date */
+	agent_put_binding(fx, "udp:" SAF_IP ":5060", ALICE, "message", ASSERTION_END,
+	    REGISTRATION_END);
+	message_at(fx, SAF_IP, NULL);
+	agent_expect(fx->check, 200, PAI_ALICE);
+	message_at(fx, SAF_IP, &stale[0]);
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* the clock moves, the window with it */
+	rt_time_set_now(AGENT_T0 + 200);
+	message_at(fx, UA_IP, &fresh[0]);
+	agent_expect(fx->check, 200, PAI_ALICE);
+	rt_time_set_now(AGENT_T0 + DATE_WINDOW + 1);
+	message_at(fx, UA_IP, &fresh[0]);
+	agent_expect(fx->check, 403, "Stale Date\r\n");
+	rt_time_set_now(0);
+}
+
+static void
+test_pai_stripped(void **state)
+{
+	struct agent_fixture *fx = *state;
+	const struct rt_counter *stripped = fx->agent->metrics.pai_stripped;
+
+	put_alice(fx);
+	assert_int_equal(rt_counter_value(stripped), 0);
+	send_req(fx, "INVITE", "P-Asserted-Identity: <sip:boss@" VISITED ">\r\n");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	assert_int_equal(rt_counter_value(stripped), 1);
+	send_req(fx, "INVITE", "P-Preferred-Identity: \"Boss\" <sip:boss@" VISITED ">\r\n");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	assert_int_equal(rt_counter_value(stripped), 2);
+	/* several in one request count once; one that does not parse as well */
+	send_req(fx, "INVITE", "P-Asserted-Identity: <sip:boss@" VISITED ">, "
+	    "<tel:+15551234>\r\nP-Asserted-Identity: garbage <\r\n"
+	    "P-Preferred-Identity: <sip:x@" VISITED ">\r\n");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	assert_int_equal(rt_counter_value(stripped), 3);
+	/* even alice's own PAI is not hers to send */
+	send_req(fx, "MESSAGE", "P-Asserted-Identity: <" ALICE ">\r\n"
+	    "Date: Fri, 15 Jan 2027 08:00:00 GMT\r\n");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	assert_int_equal(rt_counter_value(stripped), 4);
+	send_req(fx, "INVITE", "");
+	assert_int_equal(rt_counter_value(stripped), 4);
+	/* refused requests count nothing */
+	send_req(fx, "INVITE", "Route: <sip:evil.example;lr>\r\n"
+	    "P-Asserted-Identity: <sip:boss@" VISITED ">\r\n");
+	assert_int_equal(fx->check->status, 403);
+	assert_int_equal(rt_counter_value(stripped), 4);
+	rt_time_set_now(0);
+}
+
+static void
+test_route(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const char *const allowed[] = {
+		"Route: <sip:" PROXY_HOST ";lr>\r\n",
+		"Route: <sip:" PROXY_HOST ":5999;lr>\r\n",	/* host only: any port */
+		"Route: <sip:PROXY.Visited.Example;lr>\r\n",
+		"Route: <sip:" PROXY_IP ":5070;lr>\r\n",
+		"Route: <sip:" PROXY_HOST ";lr>, <sip:" PROXY_IP ":5070;lr>\r\n",
+		"Route: <sip:" PROXY_HOST ";lr>\r\nRoute: <sip:" PROXY_IP ":5070;lr>\r\n",
+		"Route: <sip:edge.visited.example;lr>\r\n",	/* the recorded Path */
+	};
+	static const char *const refused[] = {
+		"Route: <sip:evil.example;lr>\r\n",
+		"Route: <sip:" PROXY_IP ";lr>\r\n",		/* 5060 is not 5070 */
+		"Route: <sip:" PROXY_IP ":5071;lr>\r\n",
+		"Route: <sip:proxy.visited.example.evil.example;lr>\r\n",
+		"Route: <sip:" PROXY_HOST ";lr>, <sip:evil.example;lr>\r\n",
+		"Route: <sip:" PROXY_HOST ";lr>\r\nRoute: <sip:evil.example;lr>\r\n",
+		"Route: <sip:edge.visited.example>\r\n",	/* not the Path as recorded */
+		"Route: garbage\r\n",
+		"Route: <sip:" PROXY_HOST ";lr\r\n",
+		"Route: ,\r\n",
+	};
+	struct agent_binding b;
+
+	put_alice(fx);
+	/* the route set recorded at REGISTER (a Path of an edge proxy) */
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, &b), 0);
+	snprintf(b.path[0], RT_URI_MAX, "sip:edge.visited.example;lr");
+	b.npath = 1;
+	assert_int_equal(agent_bindings_put(fx->agent->bindings, &b), 0);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		send_req(fx, "INVITE", allowed[i]);
+		if (fx->check->status != 200)
+			fail_msg("%s refused", allowed[i]);
+		agent_expect(fx->check, 200, PAI_ALICE);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		send_req(fx, "BYE", refused[i]);
+		if (fx->check->status != 403)
+			fail_msg("%s allowed", refused[i]);
+		agent_expect(fx->check, 403, "Forbidden (route not allowed)\r\n");
+		assert_string_equal(fx->check->reason, "route");
+	}
+	rt_time_set_now(0);
+}
+
+static void
+test_flow(void **state)
+{
+	struct agent_fixture *fx = *state;
+	char text[4096];
+	size_t len;
+
+	put_alice(fx);
+	/* alice's AOR from another port, address or transport */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){.method = "INVITE"});
+	agent_expect(fx->check, 403, "Forbidden (not the registered route)\r\n");
+	assert_string_equal(fx->check->reason, "route_changed");
+	agent_run(fx, "192.0.2.11", UA_PORT, &(struct sip_req){.method = "MESSAGE"});
+	agent_expect(fx->check, 403, "Forbidden (not the registered route)\r\n");
+	len = agent_sip_text(&(struct sip_req){.method = "INVITE"}, text, sizeof(text));
+	agent_run_raw(fx, "tcp", UA_IP, UA_PORT, text, len);
+	agent_expect(fx->check, 403, "Forbidden (not the registered route)\r\n");
+	/* the AOR is compared with the host's case folded */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){.method = "INVITE",
+	    .from = "sip:alice@HOME.Example"});
+	agent_expect(fx->check, 403, "Forbidden (not the registered route)\r\n");
+	/* a roamer nobody registered */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){.method = "INVITE",
+	    .from = BOB_HOME});
+	agent_expect(fx->check, 403, "Forbidden (not registered)\r\n");
+	assert_string_equal(fx->check->reason, "not_registered");
+	agent_run(fx, "192.0.2.11", UA_PORT, &(struct sip_req){.method = "MESSAGE",
+	    .from = "sip:Alice@" HOME});	/* the user part is case-sensitive */
+	agent_expect(fx->check, 403, "Forbidden (not registered)\r\n");
+	/* ACK and CANCEL cannot be refused a challenge: they pass */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){.method = "ACK",
+	    .from = BOB_HOME});
+	agent_expect(fx->check, 200, "");
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){.method = "CANCEL"});
+	agent_expect(fx->check, 200, "");
+	/* the new flow may register (and is challenged for it) */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){0});
+	assert_int_equal(fx->check->status, 401);
+	/* the registered flow still works */
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* once the binding is gone, alice is just not registered */
+	agent_bindings_del(fx->agent->bindings, UA_FLOW);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 403, "Forbidden (not registered)\r\n");
+	rt_time_set_now(0);
+}
+
+static void
+test_expired(void **state)
+{
+	struct agent_fixture *fx = *state;
+	char want[1024], client[160], cred[1024];
+
+	put_alice(fx);
+	/* valid up to the second before not_on_or_after */
+	rt_time_set_now(ASSERTION_END - 1);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* then re-challenged with 407 for the home realm */
+	rt_time_set_now(ASSERTION_END);
+	send_req(fx, "INVITE", "");
+	agent_challenge_text(fx, 1, 0, 0, want, sizeof(want));
+	agent_expect(fx->check, 407, want);
+	assert_string_equal(fx->check->reason, "challenge");
+	snprintf(client, sizeof(client), "%s|%s", UA_FLOW, HOME);
+	assert_int_equal(rt_nonce_check(fx->agent->nonces, fx->nonce, client,
+	    rt_time_now()), 0);
+	send_req(fx, "MESSAGE", "Security-Client: digest\r\n");
+	agent_challenge_text(fx, 1, 0, 1, want, sizeof(want));
+	agent_expect(fx->check, 407, want);
+	/* ACK and CANCEL pass (RFC 3261 22.1), without an identity */
+	send_req(fx, "ACK", "");
+	agent_expect(fx->check, 200, "");
+	send_req(fx, "CANCEL", "");
+	agent_expect(fx->check, 200, "");
+	/* WWW-Authenticate credentials are no answer to a 407 */
+	send_req(fx, "INVITE", "");
+	agent_credentials("Authorization", RT_DIGEST_SHA256, "alice", fx->nonce, CALLEE,
+	    "INVITE", "00000001", cred, sizeof(cred));
+	send_req(fx, "INVITE", cred);
+	assert_int_equal(fx->check->status, 407);
+	/* Proxy-Authorization is: on to the home realm, absent here, 503 */
+	send_req(fx, "INVITE", "");
+	agent_credentials("Proxy-Authorization", RT_DIGEST_SHA256, "alice", fx->nonce,
+	    CALLEE, "INVITE", "00000001", cred, sizeof(cred));
+	send_req(fx, "INVITE", cred);
+	agent_expect(fx->check, 503, "Service Unavailable\r\nRetry-After: 7\r\n");
+	/* the binding stays as it was until the home realm answers */
+	send_req(fx, "INVITE", "");
+	assert_int_equal(fx->check->status, 407);
+	assert_int_equal(agent_bindings_count(fx->agent->bindings), 1);
+
+	/* the registration running out (assertion still valid) as well */
+	rt_time_set_now(AGENT_T0);
+	agent_put_binding(fx, UA_FLOW, ALICE, "voice,message", ASSERTION_END,
+	    AGENT_T0 + 100);
+	rt_time_set_now(AGENT_T0 + 99);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	rt_time_set_now(AGENT_T0 + 100);
+	send_req(fx, "INVITE", "");
+	agent_challenge_text(fx, 1, 0, 0, want, sizeof(want));
+	agent_expect(fx->check, 407, want);
+	rt_time_set_now(0);
+}
+
+static void
+test_verdict_counters(void **state)
+{
+	struct agent_fixture *fx = *state;
+	struct rt_counter *const *v = fx->agent->metrics.verdicts;
+	struct rt_buf text;
+
+	put_alice(fx);
+	send_req(fx, "INVITE", "");				/* 200 */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){0});	/* 401 */
+	agent_run(fx, UA_IP, UA_PORT + 2, &(struct sip_req){0});	/* 401 */
+	send_req(fx, "MESSAGE", "");				/* 403 */
+	agent_run_raw(fx, "udp", UA_IP, UA_PORT, "x", 1);	/* 400: other */
+	rt_time_set_now(ASSERTION_END);
+	send_req(fx, "INVITE", "");				/* 407 */
+	assert_int_equal(rt_counter_value(v[0]), 1);
+	assert_int_equal(rt_counter_value(v[1]), 2);
+	assert_int_equal(rt_counter_value(v[2]), 1);
+	assert_int_equal(rt_counter_value(v[3]), 1);
+	assert_int_equal(rt_counter_value(v[4]), 0);
+	assert_int_equal(rt_counter_value(v[5]), 1);
+	rt_buf_init(&text, 1 << 20);
+	assert_int_equal(rt_metrics_render(fx->agent->metrics.registry, &text), 0);
+	assert_non_null(strstr(rt_buf_str(&text),
+	    "roamtrust_agent_checks_total{status=\"401\"} 2\n"));
+	assert_non_null(strstr(rt_buf_str(&text), "roamtrust_agent_bindings 1\n"));
+	rt_buf_fini(&text);
+	rt_time_set_now(0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_invite_voice, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_services, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_message_date, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_pai_stripped, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_route, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_flow, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_expired, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_counters,
+		    agent_fixture_setup, agent_fixture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
