@@ -61,6 +61,15 @@ const uint16_t rt_sip_cclass[256] = {
 	/* nothing at or above 0x80 belongs to any class */
 };
 
+#define LC(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
+#define LC4(b) LC(b), LC((b) + 1), LC((b) + 2), LC((b) + 3)
+#define LC16(b) LC4(b), LC4((b) + 4), LC4((b) + 8), LC4((b) + 12)
+#define LC64(b) LC16(b), LC16((b) + 16), LC16((b) + 32), LC16((b) + 48)
+
+const unsigned char rt_sip_lower_tab[256] = {
+	LC64(0x00), LC64(0x40), LC64(0x80), LC64(0xc0)
+};
+
 int
 rt_sip_mem_ieq(const char *a, const char *b, size_t n)
 {

@@ -25,6 +25,7 @@
 #define SIP_C_WS 0x1000		/* SP HTAB */
 
 extern const uint16_t rt_sip_cclass[256];
+extern const unsigned char rt_sip_lower_tab[256];	/* ASCII tolower */
 
 static inline int
 sip_is(char c, uint16_t cls)
@@ -35,9 +36,7 @@ sip_is(char c, uint16_t cls)
 static inline unsigned char
 sip_lower(char c)
 {
-	unsigned char u = (unsigned char)c;
-
-	return u >= 'A' && u <= 'Z' ? (unsigned char)(u + 32) : u;
+	return rt_sip_lower_tab[(unsigned char)c];
 }
 
 /* ASCII case-insensitive equality of n bytes. */

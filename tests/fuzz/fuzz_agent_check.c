@@ -1,0 +1,265 @@
+/*
+ * libFuzzer target: what the agent does with one POST /v1/check, without
+ * the HTTP layer: the transport and source address of the query string,
+ * and the raw SIP request of the body, through agent_check_new and
+ * agent_check_run, on an agent made once and never started (no broker:
+ * an authentication that gets that far is a 503). Two roamers are
+ * registered (one from a store-and-forward address), so the policy of
+ * registered requests runs as well as the challenge.
+ *
+ * Input: an 8-byte header, then the SIP request.
+ *   byte 0      low nibble: transport (udp tcp tls sctp ws wss, modulo);
+ *               high nibble: how many times the request is checked (1..3,
+ *               modulo), so replays and bans are reached
+ *   bytes 1-4   source IPv4 address (192.0.2.10 is alice's flow)
+ *   bytes 5-6   source port, big-endian (0 means 5060)
+ *   byte 7      clock: the checks run at T0 + 4 * byte seconds (nonces
+ *               go stale after 300, alice's assertion ends at 600)
+ * Each "@NONCE@" in the request (up to 8) becomes a nonce of ours for that
+ * flow and home.example, made at T0, so the fuzzer gets past the nonce
+ * check to the digest-uri, security agreement and broker paths. The
+ * failure limiters start empty for each input, with small limits.
+ *
+ * Asserted (abort() otherwise): every check finishes at once with one of
+ * the verdicts the proxy understands, a body that is text lines ending in
+ * CRLF (nothing the proxy could mistake for a second header), and no
+ * allow for a roamer without PAI unless it is a local request, ACK or
+ * CANCEL.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "rt_codec.h"
+#include "rt_log.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define T0 1800000000L
+#define HEADER_LEN 8
+#define MAGIC "@NONCE@"
+#define MAGIC_MAX 8
+#define HOME "home.example"
+
+static struct agent_config config;
+static struct agent *agent;
+static char *request;	/* the body after substitution */
+
+static const char *const protos[] = {"udp", "tcp", "tls", "sctp", "ws", "wss"};
+
+static void
+put_binding(const char *flow, const char *aor, const char *service1,
+    const char *service2)
+{
+	static struct agent_binding b;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.flow, sizeof(b.flow), "%s", flow);
+	snprintf(b.aor, sizeof(b.aor), "%s", aor);
+	snprintf(b.contact, sizeof(b.contact), "sip:alice@192.0.2.10:5060");
+	snprintf(b.home, sizeof(b.home), HOME);
+	snprintf(b.path[0], sizeof(b.path[0]), "sip:edge.visited.example;lr");
+	b.npath = 1;
+	b.expires = T0 + 900;
+	snprintf(b.assertion.id, sizeof(b.assertion.id),
+	    "0190f3c2-7a1e-7c3d-9a4b-5e6f7a8b9c0d");
+	snprintf(b.assertion.issuer, sizeof(b.assertion.issuer), HOME);
+	snprintf(b.assertion.audience, sizeof(b.assertion.audience), "visited.example");
+	snprintf(b.assertion.public_id, sizeof(b.assertion.public_id), "%s", aor);
+	snprintf(b.assertion.services[b.assertion.nservices++], RT_SERVICE_MAX, "%s",
+	    service1);
+	if (service2 != NULL)
+		snprintf(b.assertion.services[b.assertion.nservices++], RT_SERVICE_MAX,
+		    "%s", service2);
+	b.assertion.issued_at = T0;
+	b.assertion.not_on_or_after = T0 + 600;
+	if (agent_bindings_put(agent->bindings, &b) != 0)
+		abort();
+}
+
+static void
+limiters_reset(void)
+{
+	agent_limiter_free(agent->fail_source);
+	agent_limiter_free(agent->fail_identity);
+	agent->fail_source = agent->fail_identity = NULL;
+	if (agent_limiter_new(1, 60, 2, 300, &agent->fail_source) != 0 ||
+	    agent_limiter_new(1, 60, 1, 300, &agent->fail_identity) != 0)
+		abort();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static char dir[] = "/tmp/rt-fuzz-agent-XXXXXX";
+
+	(void)argc;
+	(void)argv;
+	rt_log_init("fuzz_agent_check", RT_LOG_STDERR, RT_LOG_NONE);
+	rt_time_set_now(T0);
+	if (mkdtemp(dir) == NULL)
+		abort();
+	config.realm = "visited.example";
+	config.local_realms[config.nlocal_realms++] = "visited.example";
+	config.local_realms[config.nlocal_realms++] = "local.example";
+	config.broker = "ipc:///nonexistent/broker.sock";
+	config.broker_ca = config.cert = config.key = "";
+	config.listen = "127.0.0.1:0";
+	config.metrics_listen = "";
+	config.state_dir = dir;
+	config.admin_socket = "";
+	config.algorithms[config.nalgorithms++] = RT_DIGEST_SHA256;
+	config.algorithms[config.nalgorithms++] = RT_DIGEST_MD5;
+	config.nonce_lifetime = 300;
+	config.nonce_rotate = 3600;
+	config.auth_timeout_ms = 3000;
+	config.retry_after = 5;
+	config.date_window = 300;
+	config.store_and_forward[config.nstore_and_forward++] = "192.0.2.99";
+	config.proxy_uris[config.nproxy_uris++] = "proxy.visited.example";
+	config.proxy_uris[config.nproxy_uris++] = "198.51.100.1:5070";
+	config.security_server = "digest;q=0.1";
+	config.max_bindings = 1024;
+	config.max_expires = 3600;
+	config.fail_window = 60;
+	config.fail_limit_source = 2;
+	config.fail_limit_identity = 1;
+	config.ban_time = 300;
+	config.http_threads = 1;
+	config.broker_contexts = 1;
+	config.log_level = "err";
+	config.log_dest = "stderr";
+	if (agent_new(&config, &agent) != 0)
+		abort();
+	rmdir(dir);	/* not started: the state folder is never used */
+	put_binding("udp:192.0.2.10:5060", "sip:alice@home.example", "voice", "message");
+	put_binding("udp:192.0.2.99:5060", "sip:bob@home.example", "message", NULL);
+	if ((request = malloc(RT_SIP_MAX_MSG + MAGIC_MAX * RT_NONCE_LEN + 1)) == NULL)
+		abort();
+	return 0;
+}
+
+/* Copies body into request, each MAGIC (up to MAGIC_MAX) made a nonce. */
+static size_t
+substitute(const char *body, size_t len, const char *flow)
+{
+	char client[AGENT_FLOW_MAX + sizeof(HOME) + 1], nonce[RT_NONCE_LEN + 1];
+	size_t in = 0, out = 0;
+	int n = 0;
+
+	snprintf(client, sizeof(client), "%s|%s", flow, HOME);
+	while (in < len) {
+		if (n < MAGIC_MAX && len - in >= strlen(MAGIC) &&
+		    memcmp(body + in, MAGIC, strlen(MAGIC)) == 0) {
+			if (rt_nonce_make(agent->nonces, client, T0, nonce, sizeof(nonce)) != 0)
+				abort();
+			memcpy(request + out, nonce, RT_NONCE_LEN);
+			out += RT_NONCE_LEN;
+			in += strlen(MAGIC);
+			n++;
+		} else
+			request[out++] = body[in++];
+	}
+	return out;
+}
+
+/* The body is lines of printable text, each ending in CRLF. */
+static void
+check_body(const struct agent_check *c)
+{
+	const char *s = rt_buf_str(&c->body);
+
+	if (strlen(s) != c->body.len)
+		abort();
+	for (size_t i = 0; i < c->body.len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\r') {
+			if (s[i + 1] != '\n')
+				abort();
+			i++;
+		} else if (ch == '\n' || ch < 0x20 || ch == 0x7f)
+			abort();
+	}
+	if (c->body.len > 0 && s[c->body.len - 1] != '\n')
+		abort();
+}
+
+static void
+check_verdict(const struct agent_check *c)
+{
+	const char *body = rt_buf_str(&c->body);
+
+	switch (c->status) {
+	case 200:
+		/* an allow: nothing, or our PAI of a registered roamer */
+		if (c->body.len != 0 &&
+		    strncmp(body, "P-Asserted-Identity: <sip:", 26) != 0)
+			abort();
+		break;
+	case 401:
+		if (strncmp(body, "Unauthorized\r\nWWW-Authenticate: Digest ", 39) != 0)
+			abort();
+		break;
+	case 407:
+		if (strncmp(body, "Proxy Authentication Required\r\n"
+		    "Proxy-Authenticate: Digest ", 58) != 0)
+			abort();
+		break;
+	case 503:
+		if (strcmp(body, "Service Unavailable\r\nRetry-After: 5\r\n") != 0)
+			abort();
+		break;
+	case 400:
+	case 403:
+	case 500:
+		if (c->body.len == 0)
+			abort();
+		break;
+	default:
+		abort();
+	}
+	check_body(c);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char src[16], flow[AGENT_FLOW_MAX];
+	const char *proto;
+	int port, runs;
+	size_t len;
+
+	if (size < HEADER_LEN || size - HEADER_LEN > RT_SIP_MAX_MSG)
+		return 0;
+	proto = protos[(data[0] & 0x0f) % (sizeof(protos) / sizeof(protos[0]))];
+	runs = 1 + (data[0] >> 4) % 3;
+	snprintf(src, sizeof(src), "%u.%u.%u.%u", data[1], data[2], data[3], data[4]);
+	port = data[5] << 8 | data[6];
+	if (port == 0)
+		port = 5060;
+	snprintf(flow, sizeof(flow), "%s:%s:%d", proto, src, port);
+	rt_time_set_now(T0);
+	len = substitute((const char *)data + HEADER_LEN, size - HEADER_LEN, flow);
+	limiters_reset();
+	rt_time_set_now(T0 + 4L * data[7]);
+	for (int i = 0; i < runs; i++) {
+		struct agent_check *c = NULL;
+
+		if (agent_check_new(agent, proto, src, port, request, len, &c) != 0) {
+			if (len <= RT_SIP_MAX_MSG)
+				abort();
+			break;
+		}
+		if (agent_check_run(c) != 0)
+			abort();	/* no broker: never later */
+		check_verdict(c);
+		agent_check_free(c);
+	}
+	rt_time_set_now(T0);
+	return 0;
+}
