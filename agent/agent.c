@@ -12,17 +12,40 @@
 static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
-static const int verdict_codes[] = {200, 401, 403, 407, 503, 0};
+/* The counter of (status, reason), registered the first time it is seen. */
+static struct rt_counter *
+reason_counter(struct agent_metrics *m, int status, const char *reason)
+{
+	struct rt_counter *c = NULL;
+	char labels[128], esc[64];
+	int n = __atomic_load_n(&m->nreasons, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
+		if (m->reasons[i].reason == reason && m->reasons[i].status == status)
+			return m->reasons[i].counter;
+	pthread_mutex_lock(&m->reasons_lock);
+	for (int i = 0; i < m->nreasons && c == NULL; i++)
+		if (m->reasons[i].reason == reason && m->reasons[i].status == status)
+			c = m->reasons[i].counter;
+	if (c == NULL && m->nreasons < AGENT_REASONS_MAX) {
+		snprintf(labels, sizeof(labels), "status=\"%d\",reason=\"%s\"", status,
+		    rt_metrics_label_escape(reason, esc, sizeof(esc)));
+		c = rt_metrics_counter(m->registry, "roamtrust_agent_checks_total",
+		    "requests checked, by the HTTP status of the verdict and its reason",
+		    labels);
+		m->reasons[m->nreasons].status = status;
+		m->reasons[m->nreasons].reason = reason;
+		m->reasons[m->nreasons].counter = c;
+		__atomic_store_n(&m->nreasons, m->nreasons + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&m->reasons_lock);
+	return c;
+}
 
 void
 agent_count(struct agent *a, int status, const char *reason, uint64_t ns)
 {
-	size_t i;
-
-	(void)reason;
-	for (i = 0; verdict_codes[i] != 0 && verdict_codes[i] != status; i++)
-		;
-	rt_counter_inc(a->metrics.verdicts[i]);
+	rt_counter_inc(reason_counter(&a->metrics, status, reason));
 	rt_histogram_observe(a->metrics.latency, (double)ns / 1e9);
 }
 
@@ -38,19 +61,11 @@ static int
 metrics_init(struct agent *a)
 {
 	struct agent_metrics *m = &a->metrics;
-	char labels[32];
 	int r;
 
+	pthread_mutex_init(&m->reasons_lock, NULL);
 	if ((r = rt_metrics_new(&m->registry)) != 0)
 		return r;
-	for (size_t i = 0; i < sizeof(verdict_codes) / sizeof(verdict_codes[0]); i++) {
-		if (verdict_codes[i] != 0)
-			snprintf(labels, sizeof(labels), "status=\"%d\"", verdict_codes[i]);
-		else
-			snprintf(labels, sizeof(labels), "status=\"other\"");
-		m->verdicts[i] = rt_metrics_counter(m->registry, "roamtrust_agent_checks_total",
-		    "requests checked, by the HTTP status of the verdict", labels);
-	}
 	m->latency = rt_metrics_histogram(m->registry, "roamtrust_agent_check_seconds",
 	    "time to a verdict (cold ones include the home realm's answer)", NULL,
 	    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
@@ -142,6 +157,7 @@ agent_free(struct agent *a)
 	agent_limiter_free(a->fail_source);
 	agent_limiter_free(a->fail_identity);
 	rt_metrics_free(a->metrics.registry);
+	pthread_mutex_destroy(&a->metrics.reasons_lock);
 	pthread_mutex_destroy(&a->block);
 	free(a);
 }

@@ -205,9 +205,20 @@ void agent_http_stop(struct agent *a);
 
 /* ---- the agent (agent.c) ---- */
 
+#define AGENT_REASONS_MAX 64
+
+/* A counter per (status, reason) seen, registered on first use. */
+struct agent_reason_counter {
+	int status;
+	const char *reason;		/* a string literal: compared by address */
+	struct rt_counter *counter;
+};
+
 struct agent_metrics {
 	struct rt_metrics *registry;
-	struct rt_counter *verdicts[6];	/* 200 401 403 407 503 other */
+	pthread_mutex_t reasons_lock;	/* guards adding to reasons */
+	struct agent_reason_counter reasons[AGENT_REASONS_MAX];
+	int nreasons;			/* read without the lock: entries are final */
 	struct rt_histogram *latency;
 	struct rt_histogram *broker_rtt;
 	struct rt_gauge *bindings;

@@ -61,7 +61,7 @@ agent_auth_challenge(struct agent_check *c, int stale, const char *why)
 
 /* Both URIs as RFC 3261 19.1.4 compares them, for what digest needs:
  * scheme, user and host (host case-insensitively) and port (5060 when
- * absent for sip:). */
+ * absent for sip:). An absent part is NULL: never handed to memcmp. */
 static int
 uri_equivalent(struct rt_sip_str x, struct rt_sip_str y)
 {
@@ -74,8 +74,10 @@ uri_equivalent(struct rt_sip_str x, struct rt_sip_str y)
 	pv = v.port ? v.port : 5060;
 	return u.scheme.len == v.scheme.len &&
 	    strncasecmp(u.scheme.p, v.scheme.p, u.scheme.len) == 0 &&
-	    u.user.len == v.user.len && memcmp(u.user.p, v.user.p, u.user.len) == 0 &&
-	    u.host.len == v.host.len && strncasecmp(u.host.p, v.host.p, u.host.len) == 0 &&
+	    u.user.len == v.user.len &&
+	    (u.user.len == 0 || memcmp(u.user.p, v.user.p, u.user.len) == 0) &&
+	    u.host.len == v.host.len &&
+	    (u.host.len == 0 || strncasecmp(u.host.p, v.host.p, u.host.len) == 0) &&
 	    pu == pv;
 }
 
@@ -198,6 +200,11 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 	time_t now = rt_time_now();
 	int offered = 0, r;
 
+	/* a banned source gets no challenge either: scanners learn nothing */
+	if (agent_limiter_banned(a->fail_source, c->src, now)) {
+		forbid(c, "banned", "Forbidden");
+		return 0;
+	}
 	if (find_credentials(c, cred_hdr) < 0) {
 		agent_auth_challenge(c, 0, "challenge");
 		return 0;

@@ -284,7 +284,11 @@ limit_slot(struct agent_limiter *l, const char *key, int create)
 
 		if (e->key[0] != '\0' && strcmp(e->key, key) == 0)
 			return e;
-		if (victim == NULL || e->key[0] == '\0' || e->touched < victim->touched)
+		/* evict the stalest, but a ban only when nothing else is left */
+		if (victim == NULL || e->key[0] == '\0' ||
+		    (victim->banned_until != 0 && e->banned_until == 0) ||
+		    ((victim->banned_until == 0) == (e->banned_until == 0) &&
+		    e->touched < victim->touched))
 			victim = e;
 	}
 	if (!create)

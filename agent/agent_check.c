@@ -127,7 +127,8 @@ forbid(struct agent_check *c, const char *reason, const char *phrase)
 	agent_verdict(c, 403, reason, "%s\r\n", phrase);
 }
 
-/* The registration's Expires: the Contact's expires=, else Expires, else 3600. */
+/* The registration's Expires: the Contact's expires=, else Expires, else
+ * 3600; -1 when the Contact's expires= is not a number. */
 static long
 register_expires(const struct agent_check *c)
 {
@@ -139,9 +140,16 @@ register_expires(const struct agent_check *c)
 		char num[16];
 
 		if (rt_sip_name_addr(c->msg.headers[i].value, &uri, &display, &params) == 0 &&
-		    rt_sip_param(params, "expires", &val) == 0 &&
-		    rt_sip_str_copy(val, num, sizeof(num)) == 0)
-			e = strtol(num, NULL, 10);
+		    rt_sip_param(params, "expires", &val) == 0) {
+			char *end;
+
+			if (rt_sip_str_copy(val, num, sizeof(num)) != 0 || num[0] < '0' ||
+			    num[0] > '9')
+				return -1;
+			e = strtol(num, &end, 10);
+			if (*end != '\0')
+				return -1;
+		}
 		if (rt_sip_str_eq(c->msg.headers[i].value, "*"))
 			e = 0;
 	}
@@ -262,15 +270,25 @@ service_of(const struct rt_sip_msg *msg)
 }
 
 static int
+is_store_and_forward(const struct agent_check *c)
+{
+	const struct agent_config *ac = c->agent->config;
+
+	for (int k = 0; k < ac->nstore_and_forward; k++)
+		if (strcmp(c->src, ac->store_and_forward[k]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 date_fresh(const struct agent_check *c)
 {
 	const struct agent_config *ac = c->agent->config;
 	int i = c->msg.first[RT_HDR_DATE];
 	time_t t, now = rt_time_now();
 
-	for (int k = 0; k < ac->nstore_and_forward; k++)
-		if (strcmp(c->src, ac->store_and_forward[k]) == 0)
-			return 1;
+	if (is_store_and_forward(c))
+		return 1;
 	if (i < 0 || rt_sip_date_parse(c->msg.headers[i].value, &t) != 0)
 		return 0;
 	return t >= now - ac->date_window && t <= now + ac->date_window;
@@ -349,19 +367,37 @@ check_register(struct agent_check *c)
 		forbid(c, "bad_realm", "Forbidden (not a realm)");
 		return 0;
 	}
-	if (agent_limiter_banned(a->fail_source, c->src, rt_time_now())) {
-		forbid(c, "banned", "Forbidden");
-		return 0;
-	}
 	if (header_aor(c, RT_HDR_FROM, from, sizeof(from), realm, sizeof(realm), NULL) != 0 ||
 	    strcmp(from, c->aor) != 0) {
 		forbid(c, "third_party", "Forbidden (third-party registration)");
 		return 0;
 	}
 	c->is_register = 1;
-	c->expires = register_expires(c);
+	if ((c->expires = register_expires(c)) < 0) {
+		agent_verdict(c, 400, "bad_request", "Bad Request (expires)\r\n");
+		return 0;
+	}
 	c->deregister = c->expires == 0;
 	return agent_auth_start(c, RT_HDR_AUTHORIZATION);
+}
+
+/*
+ * A store-and-forward server of ours delivers messages later, on behalf of
+ * others: inside the trust domain, its requests keep the identity it
+ * asserts (the proxy strips every PAI, so we hand it back).
+ */
+static void
+store_and_forward_verdict(struct agent_check *c)
+{
+	int r = 0;
+
+	agent_verdict(c, 200, "store_and_forward", "%s", "");
+	for (int i = rt_sip_next(&c->msg, RT_HDR_P_ASSERTED_IDENTITY, -1);
+	    i >= 0 && r == 0; i = rt_sip_next(&c->msg, RT_HDR_P_ASSERTED_IDENTITY, i))
+		r = rt_buf_printf(&c->body, "P-Asserted-Identity: %.*s\r\n",
+		    (int)c->msg.headers[i].value.len, c->msg.headers[i].value.p);
+	if (r != 0)
+		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
 }
 
 static int
@@ -374,6 +410,10 @@ check_request(struct agent_check *c)
 	time_t now = rt_time_now();
 
 	if (agent_bindings_get(a->bindings, c->flow, &b) != 0) {
+		if (is_store_and_forward(c)) {
+			store_and_forward_verdict(c);
+			return 0;
+		}
 		if (header_aor(c, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
 		    sizeof(realm), &host) != 0) {
 			agent_verdict(c, 400, "bad_request", "Bad Request (From)\r\n");

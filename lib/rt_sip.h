@@ -194,9 +194,10 @@ int rt_sip_uri_parse(struct rt_sip_str s, struct rt_sip_uri *u) RT_WUR;
  * tokens; empty when none) and *params everything after the URI from its
  * first ';' (";tag=..."; empty when none), checked like rt_sip_param's
  * lists. Refused: unbalanced quotes or brackets, whitespace inside <>,
- * non-token display names, an addr-spec holding ',', '?' or whitespace
- * (RFC 3261 20: such a URI must be in <>), a URI without a scheme, and
- * "*" (a Contact wildcard is for the caller to test first).
+ * non-token display names, an addr-spec holding ',' or '?' (RFC 3261 20:
+ * such a URI must be in <>), anything but params after the URI, a URI
+ * without a scheme, and "*" (a Contact wildcard is for the caller to test
+ * first). A list header's value goes through rt_sip_split_list first.
  */
 int rt_sip_name_addr(struct rt_sip_str value, struct rt_sip_str *uri,
     struct rt_sip_str *display, struct rt_sip_str *params) RT_WUR;

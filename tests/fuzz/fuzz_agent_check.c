@@ -15,16 +15,19 @@
  *   bytes 5-6   source port, big-endian (0 means 5060)
  *   byte 7      clock: the checks run at T0 + 4 * byte seconds (nonces
  *               go stale after 300, alice's assertion ends at 600)
- * Each "@NONCE@" in the request (up to 8) becomes a nonce of ours for that
- * flow and home.example, made at T0, so the fuzzer gets past the nonce
- * check to the digest-uri, security agreement and broker paths. The
- * failure limiters start empty for each input, with small limits.
+ * Each "@NONCE@" in the request becomes a nonce of ours for that flow and
+ * home.example, made at the time of the checks, so the fuzzer gets past
+ * the nonce check to the digest-uri, security agreement and broker paths;
+ * each "@OLDNONCE@" one made a second more than its lifetime earlier (up
+ * to 8 in all). The failure limiters start empty for each input, with
+ * small limits.
  *
  * Asserted (abort() otherwise): every check finishes at once with one of
- * the verdicts the proxy understands, a body that is text lines ending in
- * CRLF (nothing the proxy could mistake for a second header), and no
- * allow for a roamer without PAI unless it is a local request, ACK or
- * CANCEL.
+ * the verdicts the proxy understands, its body made of printable lines
+ * ending in CRLF (nothing the proxy could read as another header), and
+ * no allow without our PAI except for ACK, CANCEL, requests whose
+ * From (To for REGISTER) names one of our realms, and requests of the
+ * configured store-and-forward server (which keep the PAI they carry).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -42,8 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define T0 1800000000L
 #define HEADER_LEN 8
 #define MAGIC "@NONCE@"
+#define MAGIC_OLD "@OLDNONCE@"
 #define MAGIC_MAX 8
+#define NONCE_LIFETIME 300
 #define HOME "home.example"
+#define SAF_SRC "192.0.2.99"	/* the store-and-forward server */
 
 static struct agent_config config;
 static struct agent *agent;
@@ -114,12 +120,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config.admin_socket = "";
 	config.algorithms[config.nalgorithms++] = RT_DIGEST_SHA256;
 	config.algorithms[config.nalgorithms++] = RT_DIGEST_MD5;
-	config.nonce_lifetime = 300;
+	config.nonce_lifetime = NONCE_LIFETIME;
 	config.nonce_rotate = 3600;
 	config.auth_timeout_ms = 3000;
 	config.retry_after = 5;
 	config.date_window = 300;
-	config.store_and_forward[config.nstore_and_forward++] = "192.0.2.99";
+	config.store_and_forward[config.nstore_and_forward++] = SAF_SRC;
 	config.proxy_uris[config.nproxy_uris++] = "proxy.visited.example";
 	config.proxy_uris[config.nproxy_uris++] = "198.51.100.1:5070";
 	config.security_server = "digest;q=0.1";
@@ -143,23 +149,31 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Copies body into request, each MAGIC (up to MAGIC_MAX) made a nonce. */
+static int
+at(const char *body, size_t len, size_t in, const char *magic)
+{
+	return len - in >= strlen(magic) && memcmp(body + in, magic, strlen(magic)) == 0;
+}
+
+/* Copies body into request, each marker (up to MAGIC_MAX) made a nonce
+ * for flow, fresh at now or just stale. */
 static size_t
-substitute(const char *body, size_t len, const char *flow)
+substitute(const char *body, size_t len, const char *flow, time_t now)
 {
 	char client[AGENT_FLOW_MAX + sizeof(HOME) + 1], nonce[RT_NONCE_LEN + 1];
 	size_t in = 0, out = 0;
-	int n = 0;
+	int n = 0, old;
 
 	snprintf(client, sizeof(client), "%s|%s", flow, HOME);
 	while (in < len) {
-		if (n < MAGIC_MAX && len - in >= strlen(MAGIC) &&
-		    memcmp(body + in, MAGIC, strlen(MAGIC)) == 0) {
-			if (rt_nonce_make(agent->nonces, client, T0, nonce, sizeof(nonce)) != 0)
+		if (n < MAGIC_MAX && ((old = at(body, len, in, MAGIC_OLD)) ||
+		    at(body, len, in, MAGIC))) {
+			if (rt_nonce_make(agent->nonces, client,
+			    old ? now - NONCE_LIFETIME - 1 : now, nonce, sizeof(nonce)) != 0)
 				abort();
 			memcpy(request + out, nonce, RT_NONCE_LEN);
 			out += RT_NONCE_LEN;
-			in += strlen(MAGIC);
+			in += strlen(old ? MAGIC_OLD : MAGIC);
 			n++;
 		} else
 			request[out++] = body[in++];
@@ -189,17 +203,46 @@ check_body(const struct agent_check *c)
 		abort();
 }
 
+/* Whether the header that makes a request local (To of a REGISTER, else
+ * From) names one of our realms. */
+static int
+names_local(const struct agent_check *c)
+{
+	enum rt_sip_hdr id = c->msg.method == RT_SIP_REGISTER ? RT_HDR_TO : RT_HDR_FROM;
+	char value[RT_SIP_MAX_LINE + 1];
+	int i = c->msg.first[id];
+
+	if (i < 0 || rt_sip_str_copy(c->msg.headers[i].value, value, sizeof(value)) != 0)
+		return 0;
+	return strcasestr(value, "@visited.example") != NULL ||
+	    strcasestr(value, "@local.example") != NULL;
+}
+
 static void
 check_verdict(const struct agent_check *c)
 {
 	const char *body = rt_buf_str(&c->body);
+	int ack_or_cancel = c->status == 200 && (c->msg.method == RT_SIP_ACK ||
+	    c->msg.method == RT_SIP_CANCEL);
 
 	switch (c->status) {
 	case 200:
-		/* an allow: nothing, or our PAI of a registered roamer */
-		if (c->body.len != 0 &&
-		    strncmp(body, "P-Asserted-Identity: <sip:", 26) != 0)
-			abort();
+		/* an allow: our PAI of a registered roamer, or nothing for what
+		 * is not the agent's (ACK, CANCEL, a subscriber of ours) */
+		if (strcmp(c->reason, "allowed") == 0) {
+			if (c->body.len == 0 ? !ack_or_cancel :
+			    strncmp(body, "P-Asserted-Identity: <sip:", 26) != 0)
+				abort();
+		} else if (strcmp(c->reason, "local") == 0) {
+			if (c->body.len != 0 || (!ack_or_cancel && !names_local(c)))
+				abort();
+		} else if (strcmp(c->reason, "store_and_forward") == 0) {
+			/* only our store-and-forward server, its own PAI lines */
+			if (strcmp(c->src, SAF_SRC) != 0 || (c->body.len != 0 &&
+			    strncmp(body, "P-Asserted-Identity: ", 21) != 0))
+				abort();
+		} else
+			abort();	/* registered: not without a broker */
 		break;
 	case 401:
 		if (strncmp(body, "Unauthorized\r\nWWW-Authenticate: Digest ", 39) != 0)
@@ -231,6 +274,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char src[16], flow[AGENT_FLOW_MAX];
 	const char *proto;
+	time_t now;
 	int port, runs;
 	size_t len;
 
@@ -243,10 +287,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (port == 0)
 		port = 5060;
 	snprintf(flow, sizeof(flow), "%s:%s:%d", proto, src, port);
-	rt_time_set_now(T0);
-	len = substitute((const char *)data + HEADER_LEN, size - HEADER_LEN, flow);
+	now = T0 + 4L * data[7];
+	rt_time_set_now(now);
+	len = substitute((const char *)data + HEADER_LEN, size - HEADER_LEN, flow, now);
 	limiters_reset();
-	rt_time_set_now(T0 + 4L * data[7]);
 	for (int i = 0; i < runs; i++) {
 		struct agent_check *c = NULL;
 

@@ -38,6 +38,8 @@ agent_fixture_setup(void **state)
 	    "digest_algorithms = SHA-256, MD5\n"
 	    "nonce_lifetime = " STR(NONCE_LIFETIME) "s\n"
 	    "retry_after = " STR(RETRY_AFTER) "s\n"
+	    "auth_timeout = " STR(AUTH_TIMEOUT) "s\n"
+	    "max_expires = " STR(MAX_EXPIRES) "s\n"
 	    "date_window = " STR(DATE_WINDOW) "s\n"
 	    "store_and_forward = " SAF_IP "\n"
 	    "proxy_uris = " PROXY_HOST ", " PROXY_IP ":5070\n"
@@ -78,6 +80,8 @@ agent_sip_text(const struct sip_req *req, char *out, size_t cap)
 	const char *method = req->method != NULL ? req->method : "REGISTER";
 	int reg = strcmp(method, "REGISTER") == 0;
 	const char *body = req->body != NULL ? req->body : "";
+	const char *contact = req->contact != NULL ? req->contact :
+	    "<sip:alice@" UA_IP ":5060>;expires=600";
 	int n;
 
 	n = snprintf(out, cap,
@@ -88,7 +92,7 @@ agent_sip_text(const struct sip_req *req, char *out, size_t cap)
 	    "To: <%s>\r\n"
 	    "Call-ID: 3848276298220188511@" UA_IP "\r\n"
 	    "CSeq: 2 %s\r\n"
-	    "%s%s"
+	    "%s%s%s%s"
 	    "Content-Length: %zu\r\n"
 	    "\r\n%s",
 	    method,
@@ -96,25 +100,19 @@ agent_sip_text(const struct sip_req *req, char *out, size_t cap)
 	    req->from != NULL ? req->from : ALICE,
 	    req->to != NULL ? req->to : reg ? ALICE : CALLEE,
 	    method,
-	    reg ? "Contact: <sip:alice@" UA_IP ":5060>;expires=600\r\n" : "",
+	    reg && *contact != '\0' ? "Contact: " : "", reg ? contact : "",
+	    reg && *contact != '\0' ? "\r\n" : "",
 	    req->extra != NULL ? req->extra : "",
 	    strlen(body), body);
 	assert_true(n > 0 && (size_t)n < cap);
 	return (size_t)n;
 }
 
-struct agent_check *
-agent_run_raw(struct agent_fixture *fx, const char *proto, const char *src, int port,
-    const char *raw, size_t len)
+void
+agent_keep_nonce(struct agent_fixture *fx)
 {
 	const char *p;
 
-	agent_check_free(fx->check);
-	fx->check = NULL;
-	assert_int_equal(agent_check_new(fx->agent, proto, src, port, raw, len,
-	    &fx->check), 0);
-	/* no broker: every verdict is there at once */
-	assert_int_equal(agent_check_run(fx->check), 0);
 	fx->nonce[0] = '\0';
 	if ((p = strstr(rt_buf_str(&fx->check->body), "nonce=\"")) != NULL) {
 		p += strlen("nonce=\"");
@@ -122,6 +120,19 @@ agent_run_raw(struct agent_fixture *fx, const char *proto, const char *src, int 
 		memcpy(fx->nonce, p, RT_NONCE_LEN);
 		fx->nonce[RT_NONCE_LEN] = '\0';
 	}
+}
+
+struct agent_check *
+agent_run_raw(struct agent_fixture *fx, const char *proto, const char *src, int port,
+    const char *raw, size_t len)
+{
+	agent_check_free(fx->check);
+	fx->check = NULL;
+	assert_int_equal(agent_check_new(fx->agent, proto, src, port, raw, len,
+	    &fx->check), 0);
+	/* no broker: every verdict is there at once */
+	assert_int_equal(agent_check_run(fx->check), 0);
+	agent_keep_nonce(fx);
 	return fx->check;
 }
 

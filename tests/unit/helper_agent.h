@@ -41,6 +41,8 @@
 #define FAIL_WINDOW 60
 #define BAN_TIME 300
 #define MAX_BINDINGS 16
+#define MAX_EXPIRES 3600
+#define AUTH_TIMEOUT 1
 #define PASSWORD "Roam-Wide-2026!"
 
 struct agent_fixture {
@@ -64,6 +66,8 @@ struct sip_req {
 	const char *ruri;	/* sip:home.example for REGISTER, else CALLEE */
 	const char *from;	/* ALICE */
 	const char *to;		/* ALICE for REGISTER, else CALLEE */
+	const char *contact;	/* REGISTER's Contact value ("" for none):
+				 * <sip:alice@UA_IP:5060>;expires=600 */
 	const char *extra;	/* header lines, each ending in CRLF */
 	const char *body;	/* "" */
 };
@@ -77,6 +81,8 @@ struct agent_check *agent_run_raw(struct agent_fixture *fx, const char *proto,
 /* The same for req over udp. */
 struct agent_check *agent_run(struct agent_fixture *fx, const char *src, int port,
     const struct sip_req *req);
+/* Keeps the nonce of fx->check's challenge in fx->nonce ("" if none). */
+void agent_keep_nonce(struct agent_fixture *fx);
 /* Fails the test unless c's verdict is status with exactly body. */
 void agent_expect(const struct agent_check *c, int status, const char *body);
 /* The challenge the fixture's agent makes (both algorithms, SHA-256 first)

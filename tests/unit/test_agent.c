@@ -73,9 +73,11 @@ test_config(void **state)
 	assert_string_equal(ac->security_server, SEC_SERVER);
 	assert_int_equal(ac->fail_limit_source, FAIL_LIMIT_SOURCE);
 	assert_int_equal(ac->ban_time, BAN_TIME);
+	assert_int_equal(ac->date_window, DATE_WINDOW);
+	assert_int_equal(ac->auth_timeout_ms, AUTH_TIMEOUT * 1000);
+	assert_int_equal(ac->max_expires, MAX_EXPIRES);
 	/* defaults from the key table */
 	assert_string_equal(ac->listen, "127.0.0.1:8080");
-	assert_int_equal(ac->max_expires, 3600);
 	assert_int_equal(ac->broker_contexts, 64);
 	assert_true(strncmp(ac->admin_socket, "ipc://", 6) == 0);
 	/* not started: no broker slot, no binding */
@@ -288,6 +290,20 @@ test_register_refusals(void **state)
 	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
 	    "sip:" HOME ":5070", NULL);
 	agent_expect(fx->check, 403, "Forbidden (digest uri is not the Request-URI)\r\n");
+	challenge(fx, UA_PORT);
+	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
+	    "not a uri", NULL);
+	agent_expect(fx->check, 403, "Forbidden (digest uri is not the Request-URI)\r\n");
+	/* credentials that do not parse are none: challenged */
+	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra =
+	    "Authorization: Digest username=\"alice\", realm=\"" HOME "\", "
+	    "nonce=\"unterminated\r\n"});
+	assert_int_equal(fx->check->status, 401);
+	assert_string_equal(fx->check->reason, "challenge");
+	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra =
+	    "Authorization: Basic YWxpY2U6c2VjcmV0\r\n"});
+	assert_int_equal(fx->check->status, 401);
+	assert_string_equal(fx->check->reason, "challenge");
 
 	/* Security-Client offered, Security-Verify missing: a downgrade */
 	challenge(fx, UA_PORT);
@@ -362,6 +378,32 @@ test_malformed(void **state)
 		    RT_SIP_MAX_MSG + 1, &c), RT_ERR_TOO_BIG);
 		assert_null(c);
 	}
+	rt_time_set_now(0);
+}
+
+static void
+test_nonce_evicted(void **state)
+{
+	struct agent_fixture *fx = *state;
+	char first[RT_NONCE_LEN + 1], want[1024], cred[1024];
+
+	/* the agent remembers the counts of MAX_BINDINGS nonces */
+	for (int i = 0; i <= MAX_BINDINGS; i++) {
+		challenge(fx, UA_PORT);
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s", fx->nonce);
+		register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
+		    "sip:" HOME, NULL);
+		agent_expect(fx->check, 503, UNAVAILABLE);
+	}
+	/* the first one's count is forgotten: it may have been used, so it is
+	 * stale (a new challenge), never accepted and not the UA's fault */
+	agent_credentials("Authorization", RT_DIGEST_SHA256, "alice", first, "sip:" HOME,
+	    "REGISTER", "00000002", cred, sizeof(cred));
+	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.extra = cred});
+	agent_challenge_text(fx, 0, 1, 0, want, sizeof(want));
+	agent_expect(fx->check, 401, want);
+	assert_string_equal(fx->check->reason, "stale_nonce");
 	rt_time_set_now(0);
 }
 
@@ -644,6 +686,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_register_refusals,
 		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_evicted, agent_fixture_setup,
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_limit_source, agent_fixture_setup,
 		    agent_fixture_teardown),
