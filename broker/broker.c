@@ -49,7 +49,7 @@ metrics_init(struct broker *b)
 	    "verified frames received from peers", NULL);
 	m->frames_out = rt_metrics_counter(m->registry, "roamtrust_frames_out_total",
 	    "frames sent to peers", NULL);
-	for (int t = RT_MSG_UNKNOWN + 1; t <= RT_MSG_ACK; t++) {
+	for (int t = RT_MSG_UNKNOWN + 1; t < RT_MSG_COUNT; t++) {
 		snprintf(labels, sizeof(labels), "type=\"%s\"", rt_msg_name(t));
 		m->items_in[t] = rt_metrics_counter(m->registry,
 		    "roamtrust_messages_in_total", "messages received, by type", labels);

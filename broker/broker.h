@@ -266,7 +266,7 @@ struct broker_metrics {
 	struct rt_metrics *registry;
 	struct rt_counter *frames_in;
 	struct rt_counter *frames_out;
-	struct rt_counter *items_in[RT_MSG_ACK + 1];
+	struct rt_counter *items_in[RT_MSG_COUNT];
 	struct rt_counter *refused[-RT_ERR_LAST];
 	struct rt_counter *crl_fetch_ok;
 	struct rt_counter *crl_fetch_failed;

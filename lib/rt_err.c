@@ -48,6 +48,9 @@ static const struct err_entry err_table[] = {
 	{"unavailable", "unavailable"},
 	{"denied", "denied by policy"},
 	{"no_agreement", "no valid roaming agreement"},
+	{"no_space", "storage full"},
+	{"read_only", "storage read-only"},
+	{"chain_broken", "hash chain or sequence broken"},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == -RT_ERR_LAST,

@@ -54,7 +54,10 @@ enum rt_err {
 	RT_ERR_UNAVAILABLE = -38,  /* peer or service unavailable */
 	RT_ERR_DENIED = -39,	   /* refused by policy */
 	RT_ERR_NO_AGREEMENT = -40, /* no valid roaming agreement with the realm */
-	RT_ERR_LAST = -41
+	RT_ERR_NOSPACE = -41,	   /* storage full */
+	RT_ERR_READONLY = -42,	   /* storage read-only */
+	RT_ERR_CHAIN = -43,	   /* hash chain or sequence broken */
+	RT_ERR_LAST = -44
 };
 
 /* A short human phrase for code ("certificate revoked"). Never NULL. */

@@ -22,9 +22,12 @@ static const char *const msg_names[] = {
 	[RT_MSG_USAGE_BATCH] = "UsageBatch",
 	[RT_MSG_USAGE_BATCH_ACK] = "UsageBatchAck",
 	[RT_MSG_ACK] = "Ack",
+	[RT_MSG_USAGE_SUBMIT] = "UsageSubmit",
+	[RT_MSG_USAGE_SUBMIT_ACK] = "UsageSubmitAck",
 };
 
 #define N_MSG_NAMES (sizeof(msg_names) / sizeof(msg_names[0]))
+_Static_assert(N_MSG_NAMES == RT_MSG_COUNT, "msg_names must name every type");
 
 const char *
 rt_msg_name(enum rt_msg_type type)

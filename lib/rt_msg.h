@@ -35,7 +35,10 @@ enum rt_msg_type {
 	RT_MSG_AUTH_RESPONSE,
 	RT_MSG_USAGE_BATCH,
 	RT_MSG_USAGE_BATCH_ACK,
-	RT_MSG_ACK
+	RT_MSG_ACK,
+	RT_MSG_USAGE_SUBMIT,
+	RT_MSG_USAGE_SUBMIT_ACK,
+	RT_MSG_COUNT
 };
 
 /* The element name of a type ("Hello"), or "unknown". */
@@ -116,6 +119,33 @@ int rt_auth_request_encode(const struct rt_auth_request *req, struct rt_buf *xml
 int rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req) RT_WUR;
 int rt_auth_response_encode(const struct rt_auth_response *resp, struct rt_buf *xml) RT_WUR;
 int rt_auth_response_from_xml(xmlDocPtr doc, struct rt_auth_response *resp) RT_WUR;
+
+/* ---- usage: agent to its broker ---- */
+
+/* A UsageSubmit of the n records (1..RT_BATCH_MAX). */
+int rt_usage_submit_encode(const struct rt_usage_record *records, size_t n,
+    struct rt_buf *xml) RT_WUR;
+/* Its records into b->records (b's header fields stay empty); free with
+ * rt_usage_batch_fini. Each record is checked as a batch's would be (end
+ * not before start, home differs from visited): the caller checks whose
+ * they are. */
+int rt_usage_submit_from_xml(xmlDocPtr doc, struct rt_usage_batch *b) RT_WUR;
+
+struct rt_usage_reject {
+	char ref[RT_ID_MAX];
+	char reason[RT_REASON_MAX];	/* an rt_errname() token */
+};
+
+/* ~70 KB: allocate it. */
+struct rt_usage_submit_ack {
+	uint32_t stored;
+	struct rt_usage_reject rejected[RT_BATCH_MAX];
+	size_t nrejected;
+};
+
+int rt_usage_submit_ack_encode(const struct rt_usage_submit_ack *ack,
+    struct rt_buf *xml) RT_WUR;
+int rt_usage_submit_ack_from_xml(xmlDocPtr doc, struct rt_usage_submit_ack *ack) RT_WUR;
 
 int rt_refusal_encode(int err, const char *detail, struct rt_buf *xml) RT_WUR;
 /* <Ack/>, with an optional detail. */

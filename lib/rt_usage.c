@@ -8,6 +8,7 @@
 #include "rt_doc.h"
 #include "rt_doc_field.h"
 #include "rt_log.h"
+#include "rt_msg.h"
 
 #define USG(f) offsetof(struct rt_usage_record, f)
 static const struct rt_field usage_fields[] = {
@@ -156,12 +157,37 @@ rt_usage_batch_fini(struct rt_usage_batch *b)
 	b->nrecords = 0;
 }
 
+/* The UsageRecord children of parent (1..RT_BATCH_MAX) into b->records. */
+static int
+usage_records_read(xmlNodePtr parent, struct rt_usage_batch *b)
+{
+	size_t count = 0;
+	xmlNodePtr n;
+
+	for (n = rt_xml_child(parent, "UsageRecord"); n != NULL; n = rt_xml_next(n))
+		if (++count > RT_BATCH_MAX)
+			return RT_ERR_TOO_BIG;
+	if (count == 0)
+		return RT_ERR_SCHEMA;
+	if ((b->records = calloc(count, sizeof(*b->records))) == NULL)
+		return RT_ERR_NOMEM;
+	for (n = rt_xml_child(parent, "UsageRecord"); n != NULL; n = rt_xml_next(n)) {
+		int r = rt_usage_record_from_node(n, &b->records[b->nrecords]);
+
+		if (r != 0) {
+			rt_usage_batch_fini(b);
+			return r;
+		}
+		b->nrecords++;
+	}
+	return 0;
+}
+
 int
 rt_usage_batch_from_xml(xmlDocPtr doc, struct rt_usage_batch *b)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc), n;
+	xmlNodePtr root = xmlDocGetRootElement(doc);
 	const char *id = rt_xml_attr(root, "id");
-	size_t count = 0;
 	int r;
 
 	memset(b, 0, sizeof(*b));
@@ -170,21 +196,7 @@ rt_usage_batch_from_xml(xmlDocPtr doc, struct rt_usage_batch *b)
 	memcpy(b->id, id, strlen(id) + 1);
 	if ((r = rt_fields_read(root, batch_fields, b)) != 0)
 		return r;
-	for (n = rt_xml_child(root, "UsageRecord"); n != NULL; n = rt_xml_next(n))
-		if (++count > RT_BATCH_MAX)
-			return RT_ERR_TOO_BIG;
-	if (count == 0)
-		return RT_ERR_SCHEMA;
-	if ((b->records = calloc(count, sizeof(*b->records))) == NULL)
-		return RT_ERR_NOMEM;
-	for (n = rt_xml_child(root, "UsageRecord"); n != NULL; n = rt_xml_next(n)) {
-		if ((r = rt_usage_record_from_node(n, &b->records[b->nrecords])) != 0) {
-			rt_usage_batch_fini(b);
-			return r;
-		}
-		b->nrecords++;
-	}
-	return 0;
+	return usage_records_read(root, b);
 }
 
 int
@@ -225,6 +237,95 @@ rt_usage_batch_decode(const struct rt_doc_ctx *ctx, const uint8_t *xml,
 		rt_usage_batch_fini(b);
 	xmlFreeDoc(doc);
 	return r;
+}
+
+/* ---- UsageSubmit, UsageSubmitAck: agent to its broker ---- */
+
+int
+rt_usage_submit_encode(const struct rt_usage_record *records, size_t n,
+    struct rt_buf *xml)
+{
+	int r;
+
+	if (n == 0 || n > RT_BATCH_MAX)
+		return RT_ERR_BAD_INPUT;
+	if ((r = rt_doc_begin(xml, "UsageSubmit", NULL, 1, RT_COMPACT)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = rt_usage_record_encode_element(&records[i], RT_COMPACT,
+		    xml)) != 0)
+			return r;
+	return rt_buf_append_str(xml, "</UsageSubmit>");
+}
+
+int
+rt_usage_submit_from_xml(xmlDocPtr doc, struct rt_usage_batch *b)
+{
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if ((r = usage_records_read(xmlDocGetRootElement(doc), b)) != 0)
+		return r;
+	for (size_t i = 0; i < b->nrecords; i++) {
+		if ((r = usage_record_check(&b->records[i])) != 0) {
+			rt_usage_batch_fini(b);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int
+rt_usage_submit_ack_encode(const struct rt_usage_submit_ack *ack, struct rt_buf *xml)
+{
+	int r;
+
+	if (ack->nrejected > RT_BATCH_MAX)
+		return RT_ERR_BAD_INPUT;
+	if ((r = rt_doc_begin(xml, "UsageSubmitAck", NULL, 1, RT_COMPACT)) != 0 ||
+	    (r = rt_buf_printf(xml, "<Stored>%" PRIu32 "</Stored>", ack->stored)) != 0)
+		return r;
+	for (size_t i = 0; i < ack->nrejected; i++) {
+		const struct rt_usage_reject *j = &ack->rejected[i];
+
+		if (!rt_uuid_valid(j->ref))
+			return RT_ERR_BAD_INPUT;
+		/* tokens and UUIDs need no escaping; the schema checks the rest */
+		if ((r = rt_buf_printf(xml, "<Rejected ref=\"%s\" reason=\"%s\"/>",
+		    j->ref, j->reason)) != 0)
+			return r;
+	}
+	return rt_buf_append_str(xml, "</UsageSubmitAck>");
+}
+
+int
+rt_usage_submit_ack_from_xml(xmlDocPtr doc, struct rt_usage_submit_ack *ack)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	const char *stored = rt_xml_text(rt_xml_child(root, "Stored"));
+	char *end;
+	unsigned long v;
+
+	memset(ack, 0, sizeof(*ack));
+	v = strtoul(stored, &end, 10);
+	if (*stored == '\0' || *end != '\0' || v > UINT32_MAX)
+		return RT_ERR_SCHEMA;
+	ack->stored = (uint32_t)v;
+	for (xmlNodePtr n = rt_xml_child(root, "Rejected"); n != NULL;
+	    n = rt_xml_next(n)) {
+		struct rt_usage_reject *j = &ack->rejected[ack->nrejected];
+		const char *ref = rt_xml_attr(n, "ref"), *reason = rt_xml_attr(n, "reason");
+
+		if (ack->nrejected >= RT_BATCH_MAX)
+			return RT_ERR_TOO_BIG;
+		if (ref == NULL || reason == NULL || strlen(ref) >= sizeof(j->ref) ||
+		    strlen(reason) >= sizeof(j->reason))
+			return RT_ERR_SCHEMA;
+		memcpy(j->ref, ref, strlen(ref) + 1);
+		memcpy(j->reason, reason, strlen(reason) + 1);
+		ack->nrejected++;
+	}
+	return 0;
 }
 
 /* ---- SettlementExport ---- */

@@ -15,6 +15,7 @@
 #include "rt_log.h"
 #include "rt_msg.h"
 
+#define RT_XML_DECL_TEST "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define DAY 86400
 
 static struct th_fed *fed;
@@ -326,6 +327,95 @@ test_refused_items(void **state)
 	rt_buf_fini(&xml);
 }
 
+static void
+submit_record(struct rt_usage_record *u, int i)
+{
+	memset(u, 0, sizeof(*u));
+	assert_int_equal(rt_uuid_v7(1800000000000ULL + (uint64_t)i, u->id), 0);
+	assert_int_equal(rt_uuid_v4(u->agreement_ref), 0);
+	assert_int_equal(rt_uuid_v4(u->assertion_ref), 0);
+	strcpy(u->subscriber, "sip:alice@home.example");
+	strcpy(u->home, "home.example");
+	strcpy(u->visited, "visited.example");
+	strcpy(u->service, "voice");
+	strcpy(u->unit, "second");
+	strcpy(u->call_id, "c-1@ua <&>");
+	u->start = 1800000000;
+	u->end = 1800000042;
+	u->quantity = 42;
+}
+
+static void
+test_usage_submit(void **state)
+{
+	struct rt_usage_record recs[3];
+	struct rt_usage_batch got;
+	struct rt_usage_submit_ack *ack = calloc(2, sizeof(*ack));
+	struct rt_buf xml;
+	enum rt_msg_type type;
+	xmlDocPtr doc;
+
+	(void)state;
+	assert_non_null(ack);
+	rt_buf_init(&xml, 1 << 20);
+	for (int i = 0; i < 3; i++)
+		submit_record(&recs[i], i);
+	assert_int_equal(rt_usage_submit_encode(recs, 3, &xml), 0);
+	assert_int_equal(parse_item(&xml, &type, &doc), 0);
+	assert_int_equal(type, RT_MSG_USAGE_SUBMIT);
+	assert_int_equal(rt_usage_submit_from_xml(doc, &got), 0);
+	assert_int_equal(got.nrecords, 3);
+	for (int i = 0; i < 3; i++)
+		assert_memory_equal(&got.records[i], &recs[i], sizeof(recs[i]));
+	rt_usage_batch_fini(&got);
+	xmlFreeDoc(doc);
+	/* none, too many, a record ending before it starts */
+	assert_int_equal(rt_usage_submit_encode(recs, 0, &xml), RT_ERR_BAD_INPUT);
+	assert_int_equal(rt_usage_submit_encode(recs, RT_BATCH_MAX + 1, &xml),
+	    RT_ERR_BAD_INPUT);
+	rt_buf_reset(&xml);
+	recs[1].end = recs[1].start - 1;
+	assert_int_equal(rt_usage_submit_encode(recs, 3, &xml), 0);
+	assert_int_equal(parse_item(&xml, &type, &doc), 0);
+	assert_int_equal(rt_usage_submit_from_xml(doc, &got), RT_ERR_BAD_INPUT);
+	assert_null(got.records);
+	xmlFreeDoc(doc);
+	/* the same id twice: the schema refuses */
+	rt_buf_reset(&xml);
+	recs[1] = recs[0];
+	assert_int_equal(rt_usage_submit_encode(recs, 2, &xml), 0);
+	assert_int_equal(parse_item(&xml, &type, &doc), RT_ERR_SCHEMA);
+	assert_int_equal(parse_text(RT_XML_DECL_TEST "<UsageSubmit xmlns=\"urn:roamtrust:1\"/>",
+	    &type, &doc), RT_ERR_SCHEMA);
+
+	/* the ack */
+	ack[0].stored = 7;
+	strcpy(ack[0].rejected[0].ref, recs[0].id);
+	strcpy(ack[0].rejected[0].reason, "no_agreement");
+	strcpy(ack[0].rejected[1].ref, recs[2].id);
+	strcpy(ack[0].rejected[1].reason, "bad_input");
+	ack[0].nrejected = 2;
+	rt_buf_reset(&xml);
+	assert_int_equal(rt_usage_submit_ack_encode(&ack[0], &xml), 0);
+	assert_int_equal(parse_item(&xml, &type, &doc), 0);
+	assert_int_equal(type, RT_MSG_USAGE_SUBMIT_ACK);
+	assert_int_equal(rt_usage_submit_ack_from_xml(doc, &ack[1]), 0);
+	xmlFreeDoc(doc);
+	assert_int_equal(ack[1].stored, 7);
+	assert_int_equal(ack[1].nrejected, 2);
+	assert_string_equal(ack[1].rejected[1].ref, recs[2].id);
+	assert_string_equal(ack[1].rejected[1].reason, "bad_input");
+	/* a reason that is not a token, a ref that is not a UUID */
+	strcpy(ack[0].rejected[1].reason, "Bad Input");
+	rt_buf_reset(&xml);
+	assert_int_equal(rt_usage_submit_ack_encode(&ack[0], &xml), 0);
+	assert_int_equal(parse_item(&xml, &type, &doc), RT_ERR_SCHEMA);
+	strcpy(ack[0].rejected[1].ref, "x");
+	assert_int_equal(rt_usage_submit_ack_encode(&ack[0], &xml), RT_ERR_BAD_INPUT);
+	rt_buf_fini(&xml);
+	free(ack);
+}
+
 int
 main(void)
 {
@@ -336,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_crl_push),
 		cmocka_unit_test(test_refusal),
 		cmocka_unit_test(test_refused_items),
+		cmocka_unit_test(test_usage_submit),
 	};
 
 	rt_log_init("test_msg", RT_LOG_STDERR, RT_LOG_NONE);
