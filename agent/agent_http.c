@@ -66,13 +66,17 @@ static void
 check_done(struct agent_check *c)
 {
 	struct http_req *hr = c->arg;
+	struct MHD_Connection *conn = NULL;
 
 	pthread_mutex_lock(&hr->lock);
 	hr->state = 2;
 	/* the answer may beat the suspension: check_start looks at state */
 	if (hr->suspended)
-		MHD_resume_connection(hr->conn);
+		conn = hr->conn;
 	pthread_mutex_unlock(&hr->lock);
+	/* once resumed, an HTTP thread may answer and free hr at once */
+	if (conn != NULL)
+		MHD_resume_connection(conn);
 }
 
 static int
