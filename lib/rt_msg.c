@@ -169,6 +169,43 @@ rt_crl_push_from_xml(xmlDocPtr doc, X509_CRL **crlp)
 }
 
 int
+rt_usage_batch_ack_encode(const struct rt_usage_batch_ack *ack, struct rt_buf *xml)
+{
+	int r;
+
+	if (!rt_uuid_valid(ack->batch_ref))
+		return RT_ERR_BAD_INPUT;
+	if ((r = rt_doc_begin(xml, "UsageBatchAck", NULL, 1, RT_COMPACT)) != 0 ||
+	    (r = rt_xml_put_text(xml, "BatchRef", ack->batch_ref)) != 0 ||
+	    (r = rt_xml_put_u64(xml, "Sequence", ack->sequence)) != 0 ||
+	    (r = rt_xml_put_u64(xml, "Stored", ack->stored)) != 0 ||
+	    (r = rt_xml_put_u64(xml, "Flagged", ack->flagged)) != 0)
+		return r;
+	return rt_buf_append_str(xml, "</UsageBatchAck>");
+}
+
+int
+rt_usage_batch_ack_from_xml(xmlDocPtr doc, struct rt_usage_batch_ack *ack)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	uint64_t stored, flagged;
+	int r;
+
+	memset(ack, 0, sizeof(*ack));
+	if ((r = rt_xml_child_copy(root, "BatchRef", ack->batch_ref,
+	    sizeof(ack->batch_ref))) != 0 ||
+	    (r = rt_xml_child_u64(root, "Sequence", &ack->sequence)) != 0 ||
+	    (r = rt_xml_child_u64(root, "Stored", &stored)) != 0 ||
+	    (r = rt_xml_child_u64(root, "Flagged", &flagged)) != 0)
+		return r == RT_ERR_NOT_FOUND ? RT_ERR_SCHEMA : r;
+	if (stored > UINT32_MAX || flagged > stored)
+		return RT_ERR_SCHEMA;
+	ack->stored = (uint32_t)stored;
+	ack->flagged = (uint32_t)flagged;
+	return 0;
+}
+
+int
 rt_refusal_encode(int err, const char *detail, struct rt_buf *xml)
 {
 	int r;

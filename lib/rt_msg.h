@@ -147,6 +147,20 @@ int rt_usage_submit_ack_encode(const struct rt_usage_submit_ack *ack,
     struct rt_buf *xml) RT_WUR;
 int rt_usage_submit_ack_from_xml(xmlDocPtr doc, struct rt_usage_submit_ack *ack) RT_WUR;
 
+/* ---- usage: visited broker to home broker ---- */
+
+/* The home's answer to a UsageBatch it stored (or had stored already). */
+struct rt_usage_batch_ack {
+	char batch_ref[RT_ID_MAX];
+	uint64_t sequence;
+	uint32_t stored;	/* records of the batch now durable at the home */
+	uint32_t flagged;	/* of which the home's check flagged */
+};
+
+int rt_usage_batch_ack_encode(const struct rt_usage_batch_ack *ack,
+    struct rt_buf *xml) RT_WUR;
+int rt_usage_batch_ack_from_xml(xmlDocPtr doc, struct rt_usage_batch_ack *ack) RT_WUR;
+
 int rt_refusal_encode(int err, const char *detail, struct rt_buf *xml) RT_WUR;
 /* <Ack/>, with an optional detail. */
 int rt_ack_encode(const char *detail, struct rt_buf *xml) RT_WUR;
