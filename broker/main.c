@@ -4,6 +4,7 @@
  *   roamtrust-broker run -c broker.conf      the daemon, in the foreground
  *   roamtrust-broker check -c broker.conf    validate the configuration
  *   roamtrust-broker status|peers -c broker.conf   ask the running daemon
+ *   roamtrust-broker export|reconcile ...    settlement (broker_export.h)
  *   roamtrust-broker --print-defaults        every option with its default
  */
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "broker_export.h"
 #include "rt_admin.h"
 #include "rt_log.h"
 
@@ -30,6 +32,10 @@ usage(FILE *out)
 	    "       " PROG " subscriber add PUBLIC_ID PRIVATE_ID [--services a,b] [--max-age S]\n"
 	    "                [--password-stdin] -c broker.conf   (also passwd, disable, enable,\n"
 	    "                list, show: home subscribers; passwords are prompted, never args)\n"
+	    "       " PROG " export -c broker.conf --partner REALM --from TIME --to TIME\n"
+	    "                [--format xml|csv] --out FILE   a partner's records, priced and signed\n"
+	    "       " PROG " reconcile [-c broker.conf | --ca CA --crl CRL] OURS THEIRS\n"
+	    "                [--tolerance-quantity N] [--tolerance-amount N] [--csv F] [--html F]\n"
 	    "       " PROG " --print-defaults         every option with its default\n");
 }
 
@@ -149,6 +155,10 @@ main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "subscriber") == 0)
 		return subscriber_main(argc, argv);
+	if (strcmp(cmd, "export") == 0)
+		return broker_export_main(argc, argv);
+	if (strcmp(cmd, "reconcile") == 0)
+		return broker_reconcile_main(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -94,26 +94,52 @@ sign_flags(int flags)
 	return f;
 }
 
+/* Signs what in reads (CMS_sign digests it in chunks, holding none). */
+static int
+cms_sign_bio(const struct rt_signer *signer, BIO *in, int flags,
+    struct rt_buf *sig)
+{
+	CMS_ContentInfo *cms;
+	int r;
+
+	cms = CMS_sign(signer->cert, signer->key, NULL, in, sign_flags(flags));
+	if (cms == NULL) {
+		log_crypto(RT_LOG_ERR, "event=cms_sign_failed realm=%s", signer->realm);
+		return RT_ERR_CRYPTO;
+	}
+	r = cms_to_der(cms, sig);
+	CMS_ContentInfo_free(cms);
+	return r;
+}
+
+int
+rt_cms_sign_file(const struct rt_signer *signer, const char *path, int flags,
+    struct rt_buf *sig)
+{
+	BIO *in;
+	int r;
+
+	if ((in = BIO_new_file(path, "rb")) == NULL) {
+		log_crypto(RT_LOG_ERR, "event=file_unreadable path=%s", path);
+		return RT_ERR_IO;
+	}
+	r = cms_sign_bio(signer, in, flags, sig);
+	BIO_free(in);
+	return r;
+}
+
 int
 rt_cms_sign(const struct rt_signer *signer, const uint8_t *data, size_t len,
     int flags, struct rt_buf *sig)
 {
-	CMS_ContentInfo *cms = NULL;
-	BIO *in = NULL;
-	int r = RT_ERR_CRYPTO;
+	BIO *in;
+	int r;
 
 	if (len > INT32_MAX)
 		return RT_ERR_TOO_BIG;
 	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL)
 		return RT_ERR_NOMEM;
-	cms = CMS_sign(signer->cert, signer->key, NULL, in, sign_flags(flags));
-	if (cms == NULL) {
-		log_crypto(RT_LOG_ERR, "event=cms_sign_failed realm=%s", signer->realm);
-		goto out;
-	}
-	r = cms_to_der(cms, sig);
- out:
-	CMS_ContentInfo_free(cms);
+	r = cms_sign_bio(signer, in, flags, sig);
 	BIO_free(in);
 	return r;
 }
@@ -248,15 +274,27 @@ rt_cms_verify(struct rt_trust *trust, const uint8_t *data, size_t len,
     const uint8_t *sig, size_t siglen, time_t now,
     struct rt_cms_signers *signers)
 {
-	CMS_ContentInfo *cms = NULL;
-	STACK_OF(CMS_SignerInfo) *sinfos;
-	STACK_OF(X509) *embedded = NULL;
 	uint8_t digest[RT_SHA256_LEN];
 	int r;
 
 	memset(signers, 0, sizeof(*signers));
-	if ((r = cms_parse(sig, siglen, &cms)) != 0 ||
-	    (r = rt_sha256(data, len, digest)) != 0)
+	if ((r = rt_sha256(data, len, digest)) != 0)
+		return r;
+	return rt_cms_verify_digest(trust, digest, sig, siglen, now, signers);
+}
+
+int
+rt_cms_verify_digest(struct rt_trust *trust, const uint8_t digest[RT_SHA256_LEN],
+    const uint8_t *sig, size_t siglen, time_t now,
+    struct rt_cms_signers *signers)
+{
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sinfos;
+	STACK_OF(X509) *embedded = NULL;
+	int r;
+
+	memset(signers, 0, sizeof(*signers));
+	if ((r = cms_parse(sig, siglen, &cms)) != 0)
 		goto out;
 	sinfos = CMS_get0_SignerInfos(cms);
 	embedded = CMS_get1_certs(cms);

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "rt_buf.h"
+#include "rt_codec.h"
 #include "rt_err.h"
 #include "rt_x509.h"
 
@@ -56,6 +57,12 @@ void rt_signer_free(struct rt_signer *signer);
 int rt_cms_sign(const struct rt_signer *signer, const uint8_t *data, size_t len,
     int flags, struct rt_buf *sig) RT_WUR;
 /*
+ * Appends a DER detached signature of the file at path, read in chunks (a
+ * file of any size, never held in memory): RT_ERR_IO when unreadable.
+ */
+int rt_cms_sign_file(const struct rt_signer *signer, const char *path,
+    int flags, struct rt_buf *sig) RT_WUR;
+/*
  * Appends to out the signature sig with one more SignerInfo by signer.
  * Refuses (RT_ERR_SIG_BAD) when sig does not cover data, RT_ERR_EXISTS
  * when signer's certificate already signed.
@@ -80,6 +87,14 @@ struct rt_cms_signers {
 int rt_cms_verify(struct rt_trust *trust, const uint8_t *data, size_t len,
     const uint8_t *sig, size_t siglen, time_t now,
     struct rt_cms_signers *signers) RT_WUR;
+
+/*
+ * The same for content known by its SHA-256 only (a file hashed as it was
+ * read): the signers' messageDigest must equal digest.
+ */
+int rt_cms_verify_digest(struct rt_trust *trust,
+    const uint8_t digest[RT_SHA256_LEN], const uint8_t *sig, size_t siglen,
+    time_t now, struct rt_cms_signers *signers) RT_WUR;
 
 /* Whether signers contains realm. */
 int rt_cms_signed_by(const struct rt_cms_signers *signers, const char *realm);

@@ -230,11 +230,18 @@ struct rt_export_total {
 	uint64_t records;
 	uint64_t quantity;
 	int64_t amount_minor;
+	uint64_t unpriced_records;	/* of records; written when not 0 */
 };
+
+#define RT_EXPORT_TOTALS_MAX 256	/* Total elements (schema) */
 
 int rt_export_encode_begin(const struct rt_export_header *h, struct rt_buf *xml) RT_WUR;
 /* Appends one record; call between begin and end. */
 int rt_export_encode_record(const struct rt_usage_record *u, struct rt_buf *xml) RT_WUR;
+/* The same with its price: amountMinor, and unpriced="reason" unless
+ * unpriced is NULL or "". */
+int rt_export_encode_priced_record(const struct rt_usage_record *u,
+    int64_t amount_minor, const char *unpriced, struct rt_buf *xml) RT_WUR;
 int rt_export_encode_end(const struct rt_export_total *totals, size_t ntotals,
     struct rt_buf *xml) RT_WUR;
 int rt_export_header_from_xml(xmlDocPtr doc, struct rt_export_header *h) RT_WUR;

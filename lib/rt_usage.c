@@ -28,20 +28,23 @@ static const struct rt_field usage_fields[] = {
 	RT_FIELD_END
 };
 
+/* attrs: more attributes for the start tag (" name=\"value\"..."), or "" */
 static int
 usage_record_write(const struct rt_usage_record *u, int indent, int standalone,
-    struct rt_buf *xml)
+    const char *attrs, struct rt_buf *xml)
 {
 	int r;
 
-	char start[RT_ID_MAX + 32];
+	char start[RT_ID_MAX + 32 + 128];
 
 	if (standalone) {
 		if ((r = rt_doc_begin(xml, "UsageRecord", u->id, 1, indent)) != 0)
 			return r;
 	} else {
 		/* the id is a UUID (schema), nothing to escape */
-		snprintf(start, sizeof(start), "<UsageRecord id=\"%s\">", u->id);
+		if ((size_t)snprintf(start, sizeof(start), "<UsageRecord id=\"%s\"%s>",
+		    u->id, attrs) >= sizeof(start))
+			return RT_ERR_TOO_BIG;
 		if ((r = rt_doc_line(xml, indent, start)) != 0)
 			return r;
 	}
@@ -54,14 +57,14 @@ usage_record_write(const struct rt_usage_record *u, int indent, int standalone,
 int
 rt_usage_record_encode(const struct rt_usage_record *u, struct rt_buf *xml)
 {
-	return usage_record_write(u, RT_COMPACT, 1, xml);
+	return usage_record_write(u, RT_COMPACT, 1, "", xml);
 }
 
 int
 rt_usage_record_encode_element(const struct rt_usage_record *u, int indent,
     struct rt_buf *xml)
 {
-	return usage_record_write(u, indent, 0, xml);
+	return usage_record_write(u, indent, 0, "", xml);
 }
 
 int
@@ -358,11 +361,36 @@ rt_export_encode_record(const struct rt_usage_record *u, struct rt_buf *xml)
 }
 
 int
+rt_export_encode_priced_record(const struct rt_usage_record *u,
+    int64_t amount_minor, const char *unpriced, struct rt_buf *xml)
+{
+	char attrs[128];
+	int n;
+
+	/* unpriced is a token (schema): nothing to escape, but check it */
+	if (unpriced != NULL && *unpriced != '\0') {
+		for (const char *p = unpriced; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    *p == '-'))
+				return RT_ERR_BAD_INPUT;
+		n = snprintf(attrs, sizeof(attrs), " amountMinor=\"%" PRId64
+		    "\" unpriced=\"%s\"", amount_minor, unpriced);
+	} else
+		n = snprintf(attrs, sizeof(attrs), " amountMinor=\"%" PRId64 "\"",
+		    amount_minor);
+	if (n < 0 || (size_t)n >= sizeof(attrs))
+		return RT_ERR_BAD_INPUT;
+	return usage_record_write(u, 2, 0, attrs, xml);
+}
+
+int
 rt_export_encode_end(const struct rt_export_total *totals, size_t ntotals,
     struct rt_buf *xml)
 {
 	int r;
 
+	if (ntotals > RT_EXPORT_TOTALS_MAX)
+		return RT_ERR_TOO_BIG;
 	for (size_t i = 0; i < ntotals; i++) {
 		const struct rt_export_total *t = &totals[i];
 
@@ -376,8 +404,11 @@ rt_export_encode_end(const struct rt_export_total *totals, size_t ntotals,
 		    (r = rt_buf_append_xml(xml, t->unit)) != 0 ||
 		    (r = rt_buf_printf(xml,
 		    "\" records=\"%" PRIu64 "\" quantity=\"%" PRIu64
-		    "\" amountMinor=\"%" PRId64 "\"/>\n",
-		    t->records, t->quantity, t->amount_minor)) != 0)
+		    "\" amountMinor=\"%" PRId64 "\"",
+		    t->records, t->quantity, t->amount_minor)) != 0 ||
+		    (t->unpriced_records > 0 && (r = rt_buf_printf(xml,
+		    " unpricedRecords=\"%" PRIu64 "\"", t->unpriced_records)) != 0) ||
+		    (r = rt_buf_append_str(xml, "/>\n")) != 0)
 			return r;
 	}
 	return rt_buf_append_str(xml, "</SettlementExport>\n");
