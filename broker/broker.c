@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "broker_ledger.h"
 #include "rt_admin.h"
 #include "rt_file.h"
 #include "rt_log.h"
@@ -26,6 +27,13 @@ metrics_scrape(void *arg)
 		pthread_mutex_lock(&b->peers[i].lock);
 		up += b->peers[i].state == PEER_UP;
 		pthread_mutex_unlock(&b->peers[i].lock);
+	}
+	if (b->ledger != NULL) {
+		uint64_t commits = broker_ledger_commits(b->ledger);
+
+		rt_counter_add(b->metrics.ledger_commits,
+		    commits - b->metrics.ledger_commits_seen);
+		b->metrics.ledger_commits_seen = commits;
 	}
 	rt_gauge_set(b->metrics.peers_up, up);
 	rt_gauge_set(b->metrics.peers_down, b->npeers - up);
@@ -80,6 +88,52 @@ metrics_init(struct broker *b)
 		    "authentications of our subscribers roaming elsewhere, by result",
 		    labels);
 	}
+	for (int o = 0; o < 2; o++)
+		m->ledger_added[o] = rt_metrics_counter(m->registry,
+		    "roamtrust_ledger_records_total", "records stored in the ledger "
+		    "(new rows), by origin", o == 0 ? "origin=\"ours\"" :
+		    "origin=\"theirs\"");
+	m->ledger_repeats = rt_metrics_counter(m->registry,
+	    "roamtrust_ledger_repeats_total", "records submitted again (stored once)",
+	    NULL);
+	m->ledger_conflicts = rt_metrics_counter(m->registry,
+	    "roamtrust_ledger_conflicts_total",
+	    "records refused: their id holds another record", NULL);
+	m->ledger_flagged = rt_metrics_counter(m->registry,
+	    "roamtrust_ledger_flagged_total",
+	    "records of partners our check flagged", NULL);
+	m->ledger_checkpoints = rt_metrics_counter(m->registry,
+	    "roamtrust_ledger_checkpoints_total", "signed checkpoints", NULL);
+	m->ledger_commits = rt_metrics_counter(m->registry,
+	    "roamtrust_ledger_commits_total", "ledger transactions committed "
+	    "(each synced)", NULL);
+	for (int e = 1; e < -RT_ERR_LAST; e++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", rt_errname(-e));
+		m->usage_rejected[e] = rt_metrics_counter(m->registry,
+		    "roamtrust_usage_rejected_total",
+		    "records of our agents refused, by reason", labels);
+	}
+	m->usage_submits_failed = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_submits_failed_total",
+	    "agent submits the ledger could not store (the agent retries)", NULL);
+	m->batches_out_sent = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_out_total", "UsageBatches to home realms",
+	    "result=\"sent\"");
+	m->batches_out_acked = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_out_total", "UsageBatches to home realms",
+	    "result=\"acked\"");
+	m->batches_out_failed = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_out_total", "UsageBatches to home realms",
+	    "result=\"failed\"");
+	m->batches_in_stored = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_in_total", "UsageBatches from visited realms",
+	    "result=\"stored\"");
+	m->batches_in_repeated = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_in_total", "UsageBatches from visited realms",
+	    "result=\"repeat\"");
+	m->batches_in_refused = rt_metrics_counter(m->registry,
+	    "roamtrust_usage_batches_in_total", "UsageBatches from visited realms",
+	    "result=\"refused\"");
 	m->rtt = rt_metrics_histogram(m->registry, "roamtrust_peer_rtt_seconds",
 	    "ping round-trip time to peers", NULL, rtt_bounds,
 	    sizeof(rtt_bounds) / sizeof(rtt_bounds[0]));
@@ -169,6 +223,24 @@ crl_bootstrap(struct broker *b)
 	}
 }
 
+static int
+ledger_open(struct broker *b)
+{
+	const struct broker_config *bc = b->config;
+	struct broker_ledger_counters counters = {
+		{b->metrics.ledger_added[0], b->metrics.ledger_added[1]},
+		b->metrics.ledger_repeats, b->metrics.ledger_conflicts,
+		b->metrics.ledger_flagged, b->metrics.ledger_checkpoints};
+	struct broker_ledger_opts opts = {bc->ledger_db, bc->realm, b->signer,
+	    bc->checkpoint_records, bc->checkpoint_interval, bc->skew, 0, &counters};
+	int r;
+
+	if ((r = broker_ledger_open(&opts, &b->ledger)) != 0)
+		log_err("event=ledger_unavailable path=%s reason=%s", bc->ledger_db,
+		    rt_errname(r));
+	return r;
+}
+
 int
 broker_new(struct broker_config *bc, struct broker **bp)
 {
@@ -207,6 +279,8 @@ broker_new(struct broker_config *bc, struct broker **bp)
 		    bc->subscribers_db, rt_errname(r));
 		goto out;
 	}
+	if ((r = ledger_open(b)) != 0)
+		goto out;
 	if ((r = rt_trust_new(&topts, &b->trust)) != 0 ||
 	    (r = rt_trust_load_ca(b->trust, bc->ca)) != 0 ||
 	    (r = rt_replay_new(bc->replay_entries, (uint64_t)bc->skew * 2000 + 1000,
@@ -266,6 +340,7 @@ watchdog_main(void *arg)
 		broker_crl_check_stale(b, (time_t)(now_ms / 1000));
 		for (int i = 0; i < b->npeers; i++)
 			broker_peer_tick(&b->peers[i], now_ms);
+		broker_usage_tick(b, now_ms);
 	}
 }
 
@@ -289,8 +364,9 @@ broker_start(struct broker *b)
 			return r;
 		}
 	}
-	if ((r = broker_listen_start(b)) != 0 || (r = broker_peers_start(b)) != 0 ||
-	    (r = broker_crl_start(b)) != 0 || (r = broker_agents_start(b)) != 0)
+	if ((r = broker_usage_start(b)) != 0 || (r = broker_listen_start(b)) != 0 ||
+	    (r = broker_peers_start(b)) != 0 || (r = broker_crl_start(b)) != 0 ||
+	    (r = broker_agents_start(b)) != 0)
 		return r;
 	if (pthread_create(&b->watchdog, NULL, watchdog_main, b) != 0)
 		return RT_ERR_INTERNAL;
@@ -315,8 +391,11 @@ broker_stop(struct broker *b)
 	broker_crl_stop(b);
 	rt_admin_close(b->admin);
 	b->admin = NULL;
+	/* forwarding first: the peers' stop fails its batch in flight */
+	broker_usage_stop(b);
 	/* peers before agents: failing pending requests answers agents */
 	broker_peers_stop(b);
+	/* each drains the ledger of what its requests still wait for */
 	broker_agents_stop(b);
 	broker_listen_stop(b);
 	if (b->metrics.registry != NULL)
@@ -329,6 +408,9 @@ broker_free(struct broker *b)
 {
 	if (b == NULL)
 		return;
+	/* what is still queued runs (its callbacks see everything stopped) */
+	broker_ledger_close(b->ledger);
+	broker_usage_free(b);
 	for (int i = 0; i < b->npeers; i++)
 		pthread_mutex_destroy(&b->peers[i].lock);
 	free(b->peers);
@@ -432,7 +514,9 @@ broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out)
 	if (strcmp(argv[0], "subscriber") == 0)
 		return broker_subscriber_admin(b->subscribers, &b->password_policy,
 		    b->config->realm, argc, argv, out);
-	(void)!rt_buf_printf(out, "unknown command '%.64s' (status, peers, subscriber)\n",
-	    argv[0]);
+	if (strcmp(argv[0], "ledger") == 0 && argc == 2 && strcmp(argv[1], "status") == 0)
+		return broker_usage_status(b, out) == 0 ? 0 : 1;
+	(void)!rt_buf_printf(out, "unknown command '%.64s' (status, peers, subscriber, "
+	    "ledger status)\n", argv[0]);
 	return 2;
 }

@@ -20,7 +20,10 @@
  * Module split: broker.c (life cycle, watchdog, admin, metrics),
  * broker_config.c, broker_agreement.c, broker_peer.c (dialing side,
  * outbound requests), broker_listen.c (listening side, inbound frames),
- * broker_crl.c. broker_* names are program-internal.
+ * broker_crl.c, broker_agent.c and broker_auth.c (agents, roaming
+ * authentication), broker_ledger*.c (the usage ledger) and
+ * broker_usage.c (records from agents in, batches to and from peers).
+ * broker_* names are program-internal.
  */
 #ifndef BROKER_H
 #define BROKER_H
@@ -94,6 +97,12 @@ struct broker_config {
 	int agent_contexts;
 	const char *subscribers_db;
 	char subscribers_db_default[600];
+	const char *ledger_db;
+	char ledger_db_default[600];
+	uint64_t checkpoint_records;
+	long checkpoint_interval;	/* seconds */
+	long usage_forward_interval;	/* seconds */
+	int usage_batch_records;
 	long assertion_lifetime;	/* seconds; capped by the agreement */
 	struct broker_password_policy password_policy;
 	const char *log_level;
@@ -135,6 +144,9 @@ int broker_agreement_find(struct broker *b, const char *peer, time_t now,
  * 0 and *out, or RT_ERR_NO_AGREEMENT. */
 int broker_agreement_for(struct broker *b, const char *home, const char *visited,
     time_t now, struct rt_agreement *out) RT_WUR;
+/* The valid agreement with that id: 0 and *out, or RT_ERR_NO_AGREEMENT. */
+int broker_agreement_get(struct broker *b, const char *id, time_t now,
+    struct rt_agreement *out) RT_WUR;
 /* Ids of the valid agreements with peer; returns how many (≤ max). */
 int broker_agreement_ids(struct broker *b, const char *peer, time_t now,
     char (*ids)[RT_ID_MAX], int max);
@@ -260,6 +272,60 @@ void broker_auth_home(struct broker *b, const char *visited,
 int broker_auth_check_assertion(struct broker *b, const char *home,
     const struct rt_agreement *agreement, const struct rt_assertion *a) RT_WUR;
 
+/* ---- answers that wait for the ledger (broker_listen.c and its handlers) ---- */
+
+/*
+ * An answer the listener sends once something is durable (a UsageBatch
+ * stored, an issued assertion recorded). The handler allocates its context
+ * with this struct first and nothing else allocated inside it by the time
+ * it calls ready (the listener free()s it), stores it in *ap before it
+ * submits anything, and calls ready(owner, index) exactly once, from any
+ * thread. The listener then calls encode on one of nng's threads for the
+ * reply item.
+ */
+struct broker_async {
+	void (*ready)(void *owner, int index);
+	void *owner;
+	int index;
+	int (*encode)(struct broker_async *a, struct rt_buf *out);
+};
+
+/* Home side: the AuthResponse, its assertion recorded before it goes. */
+int broker_auth_answer(struct broker *b, const char *visited,
+    const struct rt_auth_request *req, const struct broker_async *tmpl,
+    struct broker_async **ap) RT_WUR;
+
+/* ---- usage: the ledger's traffic (broker_usage.c, broker_agent.c) ---- */
+
+struct usage_partner;
+
+/*
+ * Why a record our agent reports may not enter the ledger: 0, or
+ * RT_ERR_REALM (not visited here, or our own subscriber), RT_ERR_NO_AGREEMENT
+ * (no valid agreement lets its home roam here, or agreement_ref names none
+ * between them covering its start), RT_ERR_DENIED (service not in the
+ * agreement), RT_ERR_BAD_INPUT (unit neither the agreement's nor
+ * convertible to it, end before start, in the future, quantity not
+ * possible for the period).
+ */
+int broker_usage_check(struct broker *b, const struct rt_usage_record *u,
+    time_t now) RT_WUR;
+/* Forwarding to home realms: per-peer state, started with the broker. */
+int broker_usage_start(struct broker *b) RT_WUR;
+/* Stops forwarding (before the peers stop); frees nothing. */
+void broker_usage_stop(struct broker *b);
+void broker_usage_free(struct broker *b);
+/* The watchdog's second: forwards what is pending, signs due checkpoints. */
+void broker_usage_tick(struct broker *b, uint64_t now_ms);
+/* n records of ours for home realm partner became durable (any thread). */
+void broker_usage_added(struct broker *b, const char *partner, uint32_t n);
+/* Home side: a UsageBatch the peer sender sent us (xml: the item's bytes). */
+int broker_usage_receive(struct broker *b, const char *sender, xmlDocPtr doc,
+    const uint8_t *xml, size_t len, const struct broker_async *tmpl,
+    struct broker_async **ap) RT_WUR;
+/* `ledger status`: the ledger per partner and the forwarding state. */
+int broker_usage_status(struct broker *b, struct rt_buf *out) RT_WUR;
+
 /* ---- the broker (broker.c) ---- */
 
 struct broker_metrics {
@@ -276,6 +342,22 @@ struct broker_metrics {
 	struct rt_gauge *crl_next_update;
 	struct rt_histogram *rtt;
 	struct rt_counter *auth[RT_AUTH_UNAVAILABLE + 1];
+	/* ledger */
+	struct rt_counter *ledger_added[2];
+	struct rt_counter *ledger_repeats;
+	struct rt_counter *ledger_conflicts;
+	struct rt_counter *ledger_flagged;
+	struct rt_counter *ledger_checkpoints;
+	struct rt_counter *ledger_commits;
+	uint64_t ledger_commits_seen;		/* scrape's, for the delta */
+	struct rt_counter *usage_rejected[-RT_ERR_LAST];
+	struct rt_counter *usage_submits_failed;
+	struct rt_counter *batches_out_sent;
+	struct rt_counter *batches_out_acked;
+	struct rt_counter *batches_out_failed;
+	struct rt_counter *batches_in_stored;
+	struct rt_counter *batches_in_repeated;
+	struct rt_counter *batches_in_refused;
 };
 
 struct broker {
@@ -309,6 +391,11 @@ struct broker {
 	struct broker_subscribers *subscribers;
 	struct broker_password_policy password_policy;
 
+	/* usage ledger; forwarding state per peer (index as peers) */
+	struct broker_ledger *ledger;
+	struct usage_partner *usage;
+	int nusage;
+
 	/* threads */
 	pthread_mutex_t lock;		/* guards stop and the condition */
 	pthread_cond_t cond;
@@ -333,7 +420,7 @@ void broker_count_refusal(struct broker *b, int reason);
 /* The nng TLS configuration for a listener (server) or a dialer to peer. */
 int broker_tls_config(struct broker *b, const char *server_name,
     nng_tls_config **cfgp) RT_WUR;
-/* The admin command handler (status, peers). */
+/* The admin command handler (status, peers, subscriber, ledger status). */
 int broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out);
 
 #endif

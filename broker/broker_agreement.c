@@ -182,3 +182,24 @@ broker_agreement_ids(struct broker *b, const char *peer, time_t now,
 	pthread_rwlock_unlock(&b->agreements_lock);
 	return count;
 }
+
+int
+broker_agreement_get(struct broker *b, const char *id, time_t now,
+    struct rt_agreement *out)
+{
+	int r = RT_ERR_NO_AGREEMENT;
+
+	pthread_rwlock_rdlock(&b->agreements_lock);
+	for (size_t i = 0; i < b->agreements.n; i++) {
+		const struct rt_agreement *a = &b->agreements.list[i];
+
+		if (strcmp(a->id, id) == 0 && now >= a->not_before &&
+		    now < a->not_on_or_after) {
+			*out = *a;
+			r = 0;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&b->agreements_lock);
+	return r;
+}

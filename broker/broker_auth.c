@@ -10,13 +10,25 @@
  * agreement's maximum. Unknown users and wrong passwords get the same
  * answer (no enumeration); the reply frame's signature signs the assertion.
  *
+ * Every assertion we issue is recorded in the ledger (assertions table)
+ * before the AuthResponse carrying it leaves (broker_auth_answer): the
+ * visited realm will bill us for usage under it, and the home's check of
+ * those records looks the assertion up there. Sent first and lost in a
+ * crash, it would flag every record of an honest partner as
+ * unknown-assertion; recorded first, it costs the answer one group commit
+ * (shared by every answer waiting for it). If it cannot be recorded, the
+ * answer is "unavailable" without it: no assertion we cannot account for
+ * goes out.
+ *
  * Visited side (broker_auth_check_assertion): what an assertion that came
  * back from a home realm must satisfy before an agent may rely on it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
+#include "broker_ledger.h"
 #include "broker_subscriber.h"
 #include "rt_digest.h"
 #include "rt_log.h"
@@ -187,5 +199,59 @@ broker_auth_check_assertion(struct broker *b, const char *home,
 		return RT_ERR_NOT_YET_VALID;
 	if (now - b->config->skew >= a->not_on_or_after)
 		return RT_ERR_EXPIRED;
+	return 0;
+}
+
+/* ---- the answer, once its assertion is recorded ---- */
+
+struct auth_answer {
+	struct broker_async async;	/* first: the listener's handle */
+	struct broker_ledger_assertion record;
+	struct rt_auth_response resp;
+};
+
+static int
+auth_answer_encode(struct broker_async *a, struct rt_buf *out)
+{
+	return rt_auth_response_encode(&((struct auth_answer *)a)->resp, out);
+}
+
+static void
+auth_recorded(struct broker_ledger_assertion *la, int err)
+{
+	struct auth_answer *aa = la->arg;
+
+	if (err != 0) {
+		log_err("event=assertion_not_recorded id=%s visited=%s reason=%s",
+		    aa->resp.assertion.id, aa->resp.assertion.audience, rt_errname(err));
+		memset(&aa->resp, 0, sizeof(aa->resp));
+		refuse(&aa->resp, RT_AUTH_UNAVAILABLE, "home realm cannot account for "
+		    "an assertion now");
+	}
+	aa->async.ready(aa->async.owner, aa->async.index);
+}
+
+int
+broker_auth_answer(struct broker *b, const char *visited,
+    const struct rt_auth_request *req, const struct broker_async *tmpl,
+    struct broker_async **ap)
+{
+	struct auth_answer *aa;
+
+	*ap = NULL;
+	if ((aa = calloc(1, sizeof(*aa))) == NULL)
+		return RT_ERR_NOMEM;
+	broker_auth_home(b, visited, req, &aa->resp);
+	aa->async = *tmpl;
+	aa->async.encode = auth_answer_encode;
+	*ap = &aa->async;
+	if (!aa->resp.has_assertion) {
+		aa->async.ready(aa->async.owner, aa->async.index);
+		return 0;
+	}
+	aa->record.assertion = aa->resp.assertion;
+	aa->record.done = auth_recorded;
+	aa->record.arg = aa;
+	broker_ledger_assertion(b->ledger, &aa->record);
 	return 0;
 }

@@ -77,6 +77,21 @@ const struct rt_config_key broker_config_keys[] = {
 	    "agent requests handled at once (each waits for its home realm)", 1, 65536, NULL},
 	{"broker", "subscribers", RT_CFG_PATH, "",
 	    "home subscriber database (SQLite); default STATE_DIR/subscribers.db", 0, 0, NULL},
+	{"broker", "ledger", RT_CFG_PATH, "",
+	    "usage ledger (SQLite, synced before any acknowledgement); default "
+	    "STATE_DIR/ledger.db", 0, 0, NULL},
+	{"broker", "checkpoint_records", RT_CFG_INT, "10000",
+	    "sign a checkpoint of a partner's ledger chain every this many records "
+	    "(0: only by time)", 0, 100000000, NULL},
+	{"broker", "checkpoint_interval", RT_CFG_DURATION, "5m",
+	    "sign a checkpoint at least this often while a partner's chain grows (0: "
+	    "only by count)", 0, 86400, NULL},
+	{"broker", "usage_forward_interval", RT_CFG_DURATION, "1s",
+	    "how often our records go to their home realms in UsageBatches (a full "
+	    "batch goes at once)", 1, 3600, NULL},
+	{"broker", "usage_batch_records", RT_CFG_INT, "1000",
+	    "records per UsageBatch at most (a batch also stays under 256 KB)", 1,
+	    RT_BATCH_MAX, NULL},
 	{"broker", "assertion_lifetime", RT_CFG_DURATION, "1h",
 	    "lifetime of the assertions we issue (the agreement's maximum caps it)",
 	    60, 604800, NULL},
@@ -235,6 +250,20 @@ broker_config_load(const char *path, struct broker_config *bc, char *err,
 		    "%s/subscribers.db", bc->state_dir);
 		bc->subscribers_db = bc->subscribers_db_default;
 	}
+	bc->ledger_db = rt_config_str(cfg, "broker", "ledger");
+	if (bc->ledger_db == NULL || *bc->ledger_db == '\0') {
+		snprintf(bc->ledger_db_default, sizeof(bc->ledger_db_default),
+		    "%s/ledger.db", bc->state_dir);
+		bc->ledger_db = bc->ledger_db_default;
+	}
+	bc->checkpoint_records = (uint64_t)rt_config_int(cfg, "broker",
+	    "checkpoint_records");
+	bc->checkpoint_interval = (long)rt_config_int(cfg, "broker",
+	    "checkpoint_interval");
+	bc->usage_forward_interval = (long)rt_config_int(cfg, "broker",
+	    "usage_forward_interval");
+	bc->usage_batch_records = (int)rt_config_int(cfg, "broker",
+	    "usage_batch_records");
 	bc->assertion_lifetime = (long)rt_config_int(cfg, "broker", "assertion_lifetime");
 	bc->password_policy.min_length =
 	    (size_t)rt_config_int(cfg, "broker", "password_min_length");

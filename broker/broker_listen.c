@@ -12,6 +12,13 @@
  * binds the connection to the sender's realm; other messages are answered
  * only on a connection bound to their sender (nng cannot tell us the TLS
  * peer, so this is how a connection gets an identity).
+ *
+ * Some answers wait for the ledger (a UsageBatch stored, an assertion we
+ * issue recorded): their handler takes a broker_async and calls ready
+ * after the commit, from the store's thread. The slot counts the answers
+ * still waiting; the last one to be ready schedules the reply on nng's
+ * threads (finish_aio), so the reply frame is signed off the store's
+ * thread and only once everything it acknowledges is durable.
  */
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -20,6 +27,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "broker_ledger.h"
 #include "rt_log.h"
 
 #define LISTEN_PIPES_MAX 1024
@@ -35,15 +43,26 @@ enum in_phase {
 	IN_SEND
 };
 
+struct in_answer {
+	struct rt_buf xml;
+	struct broker_async *async;	/* NULL: xml is the answer already */
+};
+
 struct in_slot {
 	struct broker *broker;
 	nng_ctx ctx;
 	nng_aio *aio;
+	nng_aio *finish_aio;		/* the reply, once the last answer is ready */
 	enum in_phase phase;
 	nng_msg *msg;			/* the request; the frame points into it */
 	struct rt_frame *frame;
-	struct rt_buf *answers;
+	struct in_answer *answers;
+	int nanswers;
 	int embed_cert;
+	int failed;			/* an answer could not be made: no reply */
+	pthread_mutex_t lock;		/* guards waiting and closed */
+	int waiting;			/* answers not ready, +1 while answering */
+	int closed;			/* stopping: schedule nothing */
 };
 
 static void slot_recv(struct in_slot *s);
@@ -195,26 +214,66 @@ answer_crl_push(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
 	return rt_ack_encode(r == 0 ? "applied" : "not newer", out);
 }
 
-static int
-answer_auth(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
+/* ---- answers that wait for the ledger ---- */
+
+/* A handler's answer is ready (any thread). */
+static void
+slot_ready(void *owner, int index)
 {
+	struct in_slot *s = owner;
+
+	(void)index;
+	pthread_mutex_lock(&s->lock);
+	/* under the lock: a stop cannot come between the check and this */
+	if (--s->waiting == 0 && !s->closed)
+		nng_sleep_aio(0, s->finish_aio);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void
+slot_wait(struct in_slot *s, int delta)
+{
+	pthread_mutex_lock(&s->lock);
+	s->waiting += delta;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+answer_auth(struct in_slot *s, int index, xmlDocPtr doc, struct rt_buf *out)
+{
+	struct broker_async tmpl = {slot_ready, s, index, NULL};
 	struct rt_auth_request req;
-	struct rt_auth_response *resp;
 	int r;
 
 	if ((r = rt_auth_request_from_xml(doc, &req)) != 0)
 		return rt_refusal_encode(r, "AuthRequest not valid", out);
-	if ((resp = malloc(sizeof(*resp))) == NULL)
-		return RT_ERR_NOMEM;
-	broker_auth_home(s->broker, s->frame->sender, &req, resp);
-	r = rt_auth_response_encode(resp, out);
-	free(resp);
+	slot_wait(s, 1);
+	if ((r = broker_auth_answer(s->broker, s->frame->sender, &req, &tmpl,
+	    &s->answers[index].async)) != 0)
+		slot_wait(s, -1);
 	return r;
 }
 
 static int
-answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err,
-    struct rt_buf *out)
+answer_usage(struct in_slot *s, int index, xmlDocPtr doc,
+    const struct rt_frame_item *it, struct rt_buf *out)
+{
+	struct broker_async tmpl = {slot_ready, s, index, NULL};
+	int r;
+
+	slot_wait(s, 1);
+	if ((r = broker_usage_receive(s->broker, s->frame->sender, doc, it->data,
+	    it->len, &tmpl, &s->answers[index].async)) != 0) {
+		slot_wait(s, -1);
+		broker_count_refusal(s->broker, r);
+		return rt_refusal_encode(r, "UsageBatch refused", out);
+	}
+	return 0;
+}
+
+static int
+answer_item(struct in_slot *s, int index, const struct rt_frame_item *it,
+    int agreement_err, struct rt_buf *out)
 {
 	struct broker *b = s->broker;
 	enum rt_msg_type type;
@@ -257,7 +316,10 @@ answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err
 		r = answer_crl_push(s, doc, out);
 		break;
 	case RT_MSG_AUTH_REQUEST:
-		r = answer_auth(s, doc, out);
+		r = answer_auth(s, index, doc, out);
+		break;
+	case RT_MSG_USAGE_BATCH:
+		r = answer_usage(s, index, doc, it, out);
 		break;
 	default:
 		r = rt_refusal_encode(RT_ERR_TYPE, rt_msg_name(type), out);
@@ -273,14 +335,17 @@ answer_item(struct in_slot *s, const struct rt_frame_item *it, int agreement_err
 static void
 slot_reset(struct in_slot *s)
 {
-	if (s->answers != NULL && s->frame != NULL)
-		for (int i = 0; i < s->frame->nitems; i++)
-			rt_buf_fini(&s->answers[i]);
+	for (int i = 0; i < s->nanswers; i++) {
+		rt_buf_fini(&s->answers[i].xml);
+		free(s->answers[i].async);
+	}
 	free(s->answers);
 	s->answers = NULL;
+	s->nanswers = 0;
 	nng_msg_free(s->msg);
 	s->msg = NULL;
 	s->embed_cert = 0;
+	s->failed = 0;
 }
 
 static void
@@ -300,22 +365,80 @@ frame_refused(struct in_slot *s, int r, const char *what)
 		nng_pipe_close(pipe);
 }
 
-/* Answers every item and sends the reply; or drops the frame. */
+/* Every answer is ready: signs and sends the reply frame, or drops it. */
+static void
+slot_finish(struct in_slot *s)
+{
+	struct broker *b = s->broker;
+	struct rt_frame_item items[RT_FRAME_MAX_ITEMS];
+	struct rt_frame *f = s->frame;
+	struct rt_frame_out fo;
+	struct rt_buf reply;
+	nng_msg *out = NULL;
+	int r = 0;
+
+	rt_buf_init(&reply, b->config->max_frame);
+	for (int i = 0; i < s->nanswers && !s->failed; i++) {
+		struct in_answer *a = &s->answers[i];
+
+		if (a->async != NULL && (r = a->async->encode(a->async, &a->xml)) != 0) {
+			log_err("event=answer_failed realm=%s reason=%s", f->sender,
+			    rt_errname(r));
+			s->failed = 1;
+		}
+		items[i].id = f->items[i].id;
+		items[i].data = a->xml.data;
+		items[i].len = a->xml.len;
+	}
+	if (s->failed)
+		goto drop;
+	memset(&fo, 0, sizeof(fo));
+	fo.kind = RT_FRAME_REPLY;
+	fo.ref = f->id;
+	fo.recipient = f->sender;
+	fo.items = items;
+	fo.nitems = s->nanswers;
+	fo.embed_cert = s->embed_cert;
+	if ((r = rt_frame_build(b->signer, &fo, &reply, NULL)) != 0 ||
+	    nng_msg_alloc(&out, 0) != 0 ||
+	    nng_msg_append(out, reply.data, reply.len) != 0) {
+		log_err("event=reply_build_failed realm=%s reason=%s", f->sender,
+		    rt_errname(r));
+		nng_msg_free(out);
+		goto drop;
+	}
+	rt_buf_fini(&reply);
+	slot_reset(s);
+	s->phase = IN_SEND;
+	nng_aio_set_msg(s->aio, out);
+	nng_ctx_send(s->ctx, s->aio);
+	return;
+ drop:
+	rt_buf_fini(&reply);
+	slot_reset(s);
+	slot_recv(s);
+}
+
+static void
+finish_cb(void *arg)
+{
+	struct in_slot *s = arg;
+
+	if (nng_aio_result(s->finish_aio) == 0)
+		slot_finish(s);
+}
+
+/* Answers every item (some later) and sends the reply; or drops the frame. */
 static void
 slot_handle(struct in_slot *s)
 {
 	struct broker *b = s->broker;
 	struct rt_frame_check check = {b->trust, b->replay, b->config->realm, 0,
 	    b->config->skew};
-	struct rt_frame_item items[RT_FRAME_MAX_ITEMS];
 	struct rt_frame *f = s->frame;
 	struct rt_agreement agreement;
-	struct rt_frame_out fo;
-	struct rt_buf reply;
-	nng_msg *out = NULL;
-	int r, agreement_err;
+	int r, agreement_err, last;
 
-	rt_buf_init(&reply, b->config->max_frame);
 	f->sender[0] = '\0';
 	if ((r = rt_frame_parse(nng_msg_body(s->msg), nng_msg_len(s->msg),
 	    b->config->max_frame, f)) != 0) {
@@ -334,40 +457,25 @@ slot_handle(struct in_slot *s)
 	agreement_err = broker_agreement_find(b, f->sender, rt_time_now(), &agreement);
 	if ((s->answers = calloc((size_t)f->nitems, sizeof(*s->answers))) == NULL)
 		goto drop;
+	s->nanswers = f->nitems;
+	s->waiting = 1;		/* ours, while answering */
 	for (int i = 0; i < f->nitems; i++) {
-		rt_buf_init(&s->answers[i], RT_FRAME_MAX_ITEM);
-		if ((r = answer_item(s, &f->items[i], agreement_err, &s->answers[i])) != 0) {
+		rt_buf_init(&s->answers[i].xml, RT_FRAME_MAX_ITEM);
+		if ((r = answer_item(s, i, &f->items[i], agreement_err,
+		    &s->answers[i].xml)) != 0) {
 			log_err("event=answer_failed realm=%s reason=%s", f->sender,
 			    rt_errname(r));
-			goto drop;
+			s->failed = 1;
+			break;
 		}
-		items[i].id = f->items[i].id;
-		items[i].data = s->answers[i].data;
-		items[i].len = s->answers[i].len;
 	}
-	memset(&fo, 0, sizeof(fo));
-	fo.kind = RT_FRAME_REPLY;
-	fo.ref = f->id;
-	fo.recipient = f->sender;
-	fo.items = items;
-	fo.nitems = f->nitems;
-	fo.embed_cert = s->embed_cert;
-	if ((r = rt_frame_build(b->signer, &fo, &reply, NULL)) != 0 ||
-	    nng_msg_alloc(&out, 0) != 0 ||
-	    nng_msg_append(out, reply.data, reply.len) != 0) {
-		log_err("event=reply_build_failed realm=%s reason=%s", f->sender,
-		    rt_errname(r));
-		nng_msg_free(out);
-		goto drop;
-	}
-	rt_buf_fini(&reply);
-	slot_reset(s);
-	s->phase = IN_SEND;
-	nng_aio_set_msg(s->aio, out);
-	nng_ctx_send(s->ctx, s->aio);
+	pthread_mutex_lock(&s->lock);
+	last = --s->waiting == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (last)
+		slot_finish(s);
 	return;
  drop:
-	rt_buf_fini(&reply);
 	slot_reset(s);
 	slot_recv(s);
 }
@@ -429,12 +537,14 @@ broker_listen_start(struct broker *b)
 		struct in_slot *s = &b->in_slots[i];
 
 		s->broker = b;
+		pthread_mutex_init(&s->lock, NULL);
 		if ((s->frame = malloc(sizeof(*s->frame))) == NULL) {
 			r = RT_ERR_NOMEM;
 			goto out;
 		}
 		if (nng_ctx_open(&s->ctx, b->lsock) != 0 ||
-		    nng_aio_alloc(&s->aio, in_slot_cb, s) != 0)
+		    nng_aio_alloc(&s->aio, in_slot_cb, s) != 0 ||
+		    nng_aio_alloc(&s->finish_aio, finish_cb, s) != 0)
 			goto out;
 		b->nin_slots++;
 	}
@@ -466,17 +576,30 @@ broker_listen_start(struct broker *b)
 void
 broker_listen_stop(struct broker *b)
 {
+	for (int i = 0; i < b->nin_slots; i++) {
+		pthread_mutex_lock(&b->in_slots[i].lock);
+		b->in_slots[i].closed = 1;
+		pthread_mutex_unlock(&b->in_slots[i].lock);
+	}
+	/* a reply being finished may still send: stop that first */
+	for (int i = 0; i < b->nin_slots; i++)
+		nng_aio_stop(b->in_slots[i].finish_aio);
 	for (int i = 0; i < b->nin_slots; i++)
 		nng_aio_stop(b->in_slots[i].aio);
 	if (nng_socket_id(b->lsock) > 0)
 		nng_close(b->lsock);
+	/* answers still waiting in the ledger hold their slot */
+	broker_ledger_drain(b->ledger);
 	if (b->in_slots != NULL) {
 		for (int i = 0; i < b->config->contexts; i++) {
 			struct in_slot *s = &b->in_slots[i];
 
 			slot_reset(s);
 			nng_aio_free(s->aio);
+			nng_aio_free(s->finish_aio);
 			free(s->frame);
+			if (i < b->nin_slots)
+				pthread_mutex_destroy(&s->lock);
 		}
 	}
 	free(b->in_slots);

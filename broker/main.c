@@ -4,6 +4,8 @@
  *   roamtrust-broker run -c broker.conf      the daemon, in the foreground
  *   roamtrust-broker check -c broker.conf    validate the configuration
  *   roamtrust-broker status|peers -c broker.conf   ask the running daemon
+ *   roamtrust-broker ledger verify -c broker.conf [--db FILE]
+ *   roamtrust-broker ledger status -c broker.conf
  *   roamtrust-broker export|reconcile ...    settlement (broker_export.h)
  *   roamtrust-broker --print-defaults        every option with its default
  */
@@ -15,6 +17,7 @@
 
 #include "broker.h"
 #include "broker_export.h"
+#include "broker_ledger.h"
 #include "rt_admin.h"
 #include "rt_log.h"
 
@@ -32,6 +35,10 @@ usage(FILE *out)
 	    "       " PROG " subscriber add PUBLIC_ID PRIVATE_ID [--services a,b] [--max-age S]\n"
 	    "                [--password-stdin] -c broker.conf   (also passwd, disable, enable,\n"
 	    "                list, show: home subscribers; passwords are prompted, never args)\n"
+	    "       " PROG " ledger verify -c broker.conf [--db FILE]   check the ledger's\n"
+	    "                hash chains and signed checkpoints (read-only, daemon may run)\n"
+	    "       " PROG " ledger status -c broker.conf   records per partner, batches\n"
+	    "                out (acked/pending) and in, forwarding state\n"
 	    "       " PROG " export -c broker.conf --partner REALM --from TIME --to TIME\n"
 	    "                [--format xml|csv] --out FILE   a partner's records, priced and signed\n"
 	    "       " PROG " reconcile [-c broker.conf | --ca CA --crl CRL] OURS THEIRS\n"
@@ -131,6 +138,80 @@ subscriber_main(int argc, char **argv)
 	return r;
 }
 
+/* `ledger verify`: exit 0 when every chain and checkpoint checks, 1 at
+ * the first break (named on stderr), 2 when the ledger cannot be read. */
+static int
+ledger_verify(struct broker_config *bc, const char *db)
+{
+	struct rt_trust_options topts = {0, 0, 0};
+	struct rt_trust *trust = NULL;
+	char why[1024];
+	struct rt_buf out;
+	int r;
+
+	rt_buf_init(&out, 64 * 1024 * 1024);
+	if ((r = rt_trust_new(&topts, &trust)) != 0 ||
+	    (r = rt_trust_load_ca(trust, bc->ca)) != 0) {
+		fprintf(stderr, PROG ": ledger verify: CA %s: %s\n", bc->ca, rt_strerror(r));
+		r = 2;
+		goto out;
+	}
+	r = broker_ledger_verify(db != NULL ? db : bc->ledger_db, bc->realm, trust, &out,
+	    why, sizeof(why));
+	fputs(rt_buf_str(&out), stdout);
+	if (r == RT_ERR_CHAIN) {
+		fprintf(stderr, PROG ": ledger verify: BROKEN: %s\n", why);
+		r = 1;
+	} else if (r != 0) {
+		fprintf(stderr, PROG ": ledger verify: %s%s%s\n", rt_strerror(r),
+		    why[0] ? ": " : "", why);
+		r = 2;
+	}
+ out:
+	rt_trust_free(trust);
+	rt_buf_fini(&out);
+	return r;
+}
+
+/* `ledger verify|status ...`: options may stand anywhere. */
+static int
+ledger_main(int argc, char **argv)
+{
+	struct broker_config bc;
+	const char *path = NULL, *db = NULL, *sub = NULL;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			db = argv[++i];
+		else if (sub == NULL && argv[i][0] != '-')
+			sub = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (sub == NULL || (strcmp(sub, "verify") != 0 && strcmp(sub, "status") != 0) ||
+	    (db != NULL && strcmp(sub, "verify") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if ((r = load_config(path, &bc)) != 0)
+		return r;
+	if (strcmp(sub, "verify") == 0)
+		r = ledger_verify(&bc, db);
+	else {
+		char *args[] = {(char *)(uintptr_t)"ledger", (char *)(uintptr_t)"status", NULL};
+
+		r = cmd_admin(&bc, 2, args);
+	}
+	broker_config_fini(&bc);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,6 +236,8 @@ main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "subscriber") == 0)
 		return subscriber_main(argc, argv);
+	if (strcmp(cmd, "ledger") == 0)
+		return ledger_main(argc, argv);
 	if (strcmp(cmd, "export") == 0)
 		return broker_export_main(argc, argv);
 	if (strcmp(cmd, "reconcile") == 0)
