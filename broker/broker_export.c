@@ -160,9 +160,7 @@ static int
 export_records(const struct broker_export_opts *o, sqlite3 *db, FILE *f,
     struct broker_export_result *res, char *err, size_t errcap)
 {
-	static const char sql[] = "SELECT " BROKER_LEDGER_RECORD_COLUMNS
-	    " FROM records WHERE +partner = ?1 AND +start >= ?2 AND +start < ?3"
-	    " ORDER BY id";
+	static const char sql[] = BROKER_EXPORT_SQL;
 	struct rt_usage_record u;
 	struct rt_buf line;
 	sqlite3_stmt *st = NULL;
@@ -170,11 +168,6 @@ export_records(const struct broker_export_opts *o, sqlite3 *db, FILE *f,
 	int r = RT_ERR_IO, rc;
 
 	rt_buf_init(&line, 64 * 1024);
-	/*
-	 * The unary + keeps partner and start out of any index, so SQLite
-	 * walks the UNIQUE index on id (records in order, nothing to sort,
-	 * constant memory) instead of sorting the partner's rows.
-	 */
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, o->partner, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)o->from) != SQLITE_OK ||

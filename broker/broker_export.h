@@ -22,12 +22,23 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "broker_ledger_db.h"
 #include "rt_cms.h"
 #include "rt_doc.h"
 #include "rt_export.h"
 #include "rt_export_read.h"
 
 #define BROKER_EXPORT_AGREEMENTS_MAX 1024
+
+/*
+ * The export's query: ?1 partner, ?2 from, ?3 to. The unary + keeps
+ * partner and start out of any index, so SQLite walks the UNIQUE index on
+ * id (records in order, nothing to sort, constant memory) rather than
+ * sorting the partner's rows in a temporary B-tree.
+ */
+#define BROKER_EXPORT_SQL "SELECT " BROKER_LEDGER_RECORD_COLUMNS \
+	" FROM records WHERE +partner = ?1 AND +start >= ?2 AND +start < ?3" \
+	" ORDER BY id"
 
 /* "2026-11-01T00:00:00Z" (any RFC 3339 time with a zone) or "2026-11-01"
  * (midnight UTC). */

@@ -96,6 +96,11 @@ xml_error(void *arg, const char *msg, xmlParserSeverities severity,
 	if (severity != XML_PARSER_SEVERITY_ERROR &&
 	    severity != XML_PARSER_SEVERITY_VALIDITY_ERROR)
 		return;
+	if (r->scan_refused) {
+		(void)rt_export_fail(r, RT_ERR_XML_DTD,
+		    "DTD, entity, comment, CDATA or processing instruction");
+		return;
+	}
 	for (const char *p = msg; *p != '\0' && n < sizeof(clean) - 1; p++)
 		clean[n++] = (*p == '\n' || *p == '\r') ? ' ' : *p;
 	while (n > 0 && clean[n - 1] == ' ')
