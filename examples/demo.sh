@@ -3,14 +3,15 @@
 # `make demo` runs after building. Every step uses the real commands an
 # operator would type; each artifact is then checked with stock openssl.
 #
-# It covers onboarding (a federation CA, two operators home.example and
-# visited.example with realm certificates, a CRL, a roaming agreement
-# signed by both), the federation (both brokers start and peer over mutual
-# TLS), and roaming: alice, a subscriber of home.example, registers through
-# visited.example's Kamailio (challenged by the agent, verified by her home
-# operator), sends a MESSAGE and makes a call to a test phone. Work happens
-# in a scratch folder that is kept for you to look at (its path is printed
-# at the end); every process started is stopped before the script ends.
+# It covers onboarding (a federation CA, three operators home.example,
+# visited.example and third.example with realm certificates, a CRL, roaming
+# agreements signed by both sides), the federation (the three brokers start
+# and peer over mutual TLS), and roaming: alice of home.example and bob of
+# third.example register through visited.example's Kamailio (challenged by
+# the agent, verified by their home operators), send MESSAGEs and make
+# calls to a test phone. Work happens in a scratch folder that is kept for
+# you to look at (its path is printed at the end); every process started is
+# stopped before the script ends.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +43,8 @@ say "The federation operator creates the federation CA"
 run "$pki" init --dir ca --name "Example Roaming Federation" \
 	--crl-url "http://127.0.0.1:8089/federation.crl"
 
-for realm in home.example visited.example; do
+realms="home.example visited.example third.example"
+for realm in $realms; do
 	say "Operator $realm asks to join: a key that never leaves it, and a CSR"
 	run "$pki" request --realm "$realm" --out "$realm"
 	say "The federation operator issues $realm its realm certificate"
@@ -53,22 +55,25 @@ done
 say "The federation operator publishes the CRL"
 run "$pki" crl --dir ca --out federation.crl
 
-say "home.example drafts a roaming agreement with visited.example"
-run "$pki" agreement new --home home.example --visited visited.example \
-	--service voice:minute:12 --service message:message:2 --currency EUR \
-	--days 365 --max-assertion 3600 --out agreement.xml
+# An agreement lets HOME's subscribers roam into VISITED, signed by both.
+agreement() {	# home visited file
+	say "$1 drafts a roaming agreement with $2 (its subscribers roam there)"
+	run "$pki" agreement new --home "$1" --visited "$2" \
+		--service voice:minute:12 --service message:message:2 --currency EUR \
+		--days 365 --max-assertion 3600 --out "$3"
+	say "Both operators sign it (each with its own realm key)"
+	run "$pki" agreement sign --key "$1/$1.key" --cert "$1/$1.crt" "$3"
+	run "$pki" agreement sign --key "$2/$2.key" --cert "$2/$2.crt" "$3"
+}
+agreement home.example visited.example agreement.xml
+agreement third.example visited.example agreement-third.xml
 
-say "Both operators sign it (each with its own realm key)"
-run "$pki" agreement sign --key home.example/home.example.key \
-	--cert home.example/home.example.crt agreement.xml
-run "$pki" agreement sign --key visited.example/visited.example.key \
-	--cert visited.example/visited.example.crt agreement.xml
-
-say "Anyone in the federation checks the agreement with roamtrust"
+say "Anyone in the federation checks the agreements with roamtrust"
 run "$pki" agreement verify --ca ca/ca.crt --crl federation.crl agreement.xml
+run "$pki" agreement verify --ca ca/ca.crt --crl federation.crl agreement-third.xml
 
 say "... and without roamtrust, with stock openssl"
-for realm in home.example visited.example; do
+for realm in $realms; do
 	run openssl verify -CAfile ca/ca.crt -crl_check -CRLfile federation.crl \
 		"$realm/$realm.crt"
 done
@@ -93,15 +98,19 @@ free_port() {
 
 say "Each operator configures its broker (every option: roamtrust-broker --print-defaults)"
 mkdir -p agreements
-cp agreement.xml agreement.xml.sig agreements/
-home_port=$(free_port)
-visited_port=$(free_port)
-for realm in home.example visited.example; do
-	if [ "$realm" = home.example ]; then
-		port=$home_port peer=visited.example peer_port=$visited_port
-	else
-		port=$visited_port peer=home.example peer_port=$home_port
-	fi
+cp agreement.xml agreement.xml.sig agreement-third.xml agreement-third.xml.sig agreements/
+declare -A port
+for realm in $realms; do
+	port[$realm]=$(free_port)
+done
+# visited.example peers with both home operators; they peer with it
+peers_of() {
+	case "$1" in
+	visited.example) echo home.example third.example ;;
+	*) echo visited.example ;;
+	esac
+}
+for realm in $realms; do
 	cat >"$realm/broker.conf" <<EOF
 [broker]
 realm = $realm
@@ -110,52 +119,61 @@ cert = $demo/$realm/$realm.crt
 ca = $demo/ca/ca.crt
 ; the federation publishes its CRL over http(s); here it is a local file
 crl_url = file://$demo/federation.crl
-listen = tls+tcp://127.0.0.1:$port
+listen = tls+tcp://127.0.0.1:${port[$realm]}
 agreements = $demo/agreements
 state_dir = $demo/$realm/state
 ping_interval = 2s
-
-[peer.$peer]
-endpoint = tls+tcp://127.0.0.1:$peer_port
 EOF
+	for peer in $(peers_of "$realm"); do
+		printf '\n[peer.%s]\nendpoint = tls+tcp://127.0.0.1:%s\n' \
+			"$peer" "${port[$peer]}" >>"$realm/broker.conf"
+	done
 	run "$broker" check -c "$realm/broker.conf"
 done
-cat home.example/broker.conf
+cat visited.example/broker.conf
 
-say "Both brokers start (logs in $demo/*/broker.log)"
-for realm in home.example visited.example; do
+say "The brokers start (logs in $demo/*/broker.log)"
+for realm in $realms; do
 	printf '$ %s run -c %s/broker.conf &\n' "$broker" "$realm"
 	"$broker" run -c "$realm/broker.conf" >"$realm/broker.log" 2>&1 &
 	pids="$pids $!"
 done
+all_up() {
+	for realm in $realms; do
+		for peer in $(peers_of "$realm"); do
+			"$broker" peers -c "$realm/broker.conf" 2>/dev/null |
+				grep -q "^$peer *up" || return 1
+		done
+	done
+}
 up=0
 for _ in $(seq 1 50); do
-	if "$broker" peers -c home.example/broker.conf 2>/dev/null | grep -q '^visited.example *up' &&
-	    "$broker" peers -c visited.example/broker.conf 2>/dev/null | grep -q '^home.example *up'; then
+	if all_up; then
 		up=1
 		break
 	fi
 	sleep 0.2
 done
 sleep 3	# one ping each way, for the round-trip time
-say "They peer: mutual TLS, signed hellos, the agreement checked on both sides"
-run "$broker" peers -c home.example/broker.conf
+say "They peer: mutual TLS, signed hellos, the agreements checked on both sides"
 run "$broker" peers -c visited.example/broker.conf
-run "$broker" status -c home.example/broker.conf
+run "$broker" peers -c home.example/broker.conf
+run "$broker" status -c visited.example/broker.conf
 if [ "$up" -ne 1 ]; then
 	echo "demo: the brokers did not peer; see $demo/*/broker.log" >&2
 	exit 1
 fi
-say "home.example provisions its subscriber alice (the password is hashed, never stored)"
+say "The home operators provision their subscribers (passwords are hashed, never stored)"
 printf '%s\n' 'Roam-Wide-2026!' | run "$broker" subscriber add sip:alice@home.example alice \
 	--services voice,message --password-stdin -c home.example/broker.conf
+printf '%s\n' 'Far-Away-2026!' | run "$broker" subscriber add sip:bob@third.example bob \
+	--services voice,message --password-stdin -c third.example/broker.conf
 run "$broker" subscriber show alice -c home.example/broker.conf
 
 say "visited.example runs an agent beside its Kamailio"
 agent_port=$(free_port)
 sip_port=$(free_port)
 uas_port=$(free_port)
-uac_port=$(free_port)
 mkdir -p agent
 cat >agent/agent.conf <<EOF
 [agent]
@@ -181,23 +199,31 @@ sipp -sf "$top/examples/sipp/uas.xml" -i 127.0.0.1 -p "$uas_port" -nostdin \
 pids="$pids $!"
 sleep 1
 
-phone() {	# scenario file: one run of the test phone as alice
-	printf 'SEQUENTIAL\nalice;home.example;%s\n' "$3" >alice.csv
-	printf '$ sipp -sf examples/sipp/%s (alice, roaming in visited.example)\n' "$1"
-	sipp -sf "$top/examples/sipp/$1" -inf alice.csv -au alice -ap 'Roam-Wide-2026!' \
-		-i 127.0.0.1 -p "$uac_port" -m 1 -timeout 15s -timeout_error -nostdin \
-		-trace_msg -message_file "$demo/$2.msg" "127.0.0.1:$sip_port" >/dev/null 2>&1
+phone() {	# user home password scenario name header: one run of the test phone
+	printf 'SEQUENTIAL\n%s;%s;%s\n' "$1" "$2" "$6" >"$1.csv"
+	printf '$ sipp -sf examples/sipp/%s (%s of %s, roaming in visited.example)\n' "$4" "$1" "$2"
+	sipp -sf "$top/examples/sipp/$4" -inf "$1.csv" -au "$1" -ap "$3" \
+		-i 127.0.0.1 -p "${uac_port[$1]}" -m 1 -timeout 15s -timeout_error -nostdin \
+		-trace_msg -message_file "$demo/$5.msg" "127.0.0.1:$sip_port" >/dev/null 2>&1
 	status=$?
-	grep -E '^(REGISTER|MESSAGE|INVITE|ACK|BYE|SIP/2.0) ' "$demo/$2.msg" | sed 's/^/    /'
+	grep -E '^(REGISTER|MESSAGE|INVITE|ACK|BYE|SIP/2.0) ' "$demo/$5.msg" | sed 's/^/    /'
 	return $status
 }
+declare -A uac_port
+uac_port[alice]=$(free_port)
+uac_port[bob]=$(free_port)
+now_date() { LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT'; }
 say "alice registers through visited.example (401 from the agent, 200 once home.example vouched)"
-phone register.xml register ""
+phone alice home.example 'Roam-Wide-2026!' register.xml alice-register ""
 say "alice sends a MESSAGE (it carries a fresh Date)"
-phone message.xml message "$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')"
+phone alice home.example 'Roam-Wide-2026!' message.xml alice-message "$(now_date)"
 say "alice calls the test phone; it sees the identity home.example asserted"
-phone invite.xml invite "User-Agent: roamtrust demo"
+phone alice home.example 'Roam-Wide-2026!' invite.xml alice-invite "User-Agent: roamtrust demo"
 grep '^P-Asserted-Identity' uas.msg | head -1 | sed 's/^/    at the test phone: /'
+say "bob of third.example roams into visited.example too: register, MESSAGE, call"
+phone bob third.example 'Far-Away-2026!' register.xml bob-register ""
+phone bob third.example 'Far-Away-2026!' message.xml bob-message "$(now_date)"
+phone bob third.example 'Far-Away-2026!' invite.xml bob-invite "User-Agent: roamtrust demo"
 run "$top/$BUILD/roamtrust-agent" status -c agent/agent.conf
 
 say "Everything stops"
