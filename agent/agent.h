@@ -17,10 +17,19 @@
  * agreement; and it refuses, rather than allows, whenever it cannot know
  * (home unreachable: 503).
  *
+ * The proxy also reports usage to POST /v1/usage (a call answered or
+ * ended, a MESSAGE delivered, a registration): the agent pairs the
+ * reports with the requests it allowed and writes each UsageRecord to a
+ * durable spool before it answers; a drainer forwards the spool to our
+ * broker, at least once.
+ *
  * Module split: agent.c (life cycle, metrics, admin), agent_config.c,
  * agent_http.c (libmicrohttpd), agent_check.c (the policy), agent_auth.c
  * (digest and the broker round trip), agent_binding.c (bindings, rate
- * limits), agent_broker.c (the connection to our broker).
+ * limits), agent_broker.c (the connection to our broker), agent_usage.c
+ * (the usage API), agent_pending.c (requests awaiting their report),
+ * agent_spool.c and agent_spool_drain.c (the spool, and its way to the
+ * broker).
  */
 #ifndef AGENT_H
 #define AGENT_H
@@ -39,6 +48,7 @@
 #include "rt_metrics.h"
 #include "rt_msg.h"
 #include "rt_sip.h"
+#include "rt_store.h"
 
 #define AGENT_LIST_MAX 32
 #define AGENT_FLOW_MAX 96
@@ -83,6 +93,16 @@ struct agent_config {
 	int broker_contexts;
 	const char *log_level;
 	const char *log_dest;
+	/* usage capture */
+	const char *spool;		/* "": STATE_DIR/spool.db */
+	long long spool_max_size;	/* bytes; 0: no cap */
+	long spool_keep_sent;
+	long max_call_duration;
+	long usage_pending_time;
+	long usage_pending_max;
+	int usage_batch;
+	long usage_timeout_ms;
+	long usage_retry_max;
 };
 
 extern const struct rt_config_key agent_config_keys[];
@@ -136,12 +156,20 @@ void agent_limiter_ok(struct agent_limiter *l, const char *key);
 
 struct agent;
 typedef void (*agent_auth_fn)(void *arg, int err, const struct rt_auth_response *resp);
+/* The broker's answer: err, or the message (type, tree valid during the
+ * call only). */
+typedef void (*agent_broker_fn)(void *arg, int err, enum rt_msg_type type,
+    xmlDocPtr doc);
 
 int agent_broker_start(struct agent *a) RT_WUR;
 void agent_broker_stop(struct agent *a);
 /* Sends req to our broker; fn is called exactly once (err, or the answer). */
 int agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
     agent_auth_fn fn, void *arg) RT_WUR;
+/* Sends the message xml (copied) to our broker; fn is called exactly once,
+ * from another thread, within timeout_ms (queueing included). */
+int agent_broker_call(struct agent *a, const struct rt_buf *xml, long timeout_ms,
+    agent_broker_fn fn, void *arg) RT_WUR;
 
 /* ---- one check (agent_check.c, agent_auth.c) ---- */
 
@@ -172,6 +200,17 @@ struct agent_check {
 	long expires;
 };
 
+/* Whether the query's transport, source address and port name a flow;
+ * 0 and the port in *portp, or RT_ERR_BAD_INPUT. */
+int agent_flow_parse(const char *proto, const char *src, const char *sport,
+    int *portp) RT_WUR;
+/*
+ * The AOR of msg's To/From (id) value, as "sip:user@host" with the host
+ * lowercased, and the host as the realm (and *hostp, may be NULL, as
+ * written). RT_ERR_BAD_INPUT when it is not one.
+ */
+int agent_header_aor(const struct rt_sip_msg *msg, enum rt_sip_hdr id, char *aor,
+    size_t cap, char *realm, size_t realmcap, struct rt_sip_str *hostp) RT_WUR;
 /* Makes a check of raw (copied) from proto:src:sport. */
 int agent_check_new(struct agent *a, const char *proto, const char *src, int sport,
     const char *raw, size_t len, struct agent_check **cp) RT_WUR;
@@ -198,6 +237,173 @@ int agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr);
 /* After the home realm vouched for c's subscriber: finish the verdict. */
 void agent_policy_authenticated(struct agent_check *c, const struct rt_assertion *a);
 
+/* ---- usage capture ---- */
+
+/* Who a billed request was allowed for: what a UsageRecord needs of the
+ * registration it came by. */
+struct agent_usage_party {
+	char flow[AGENT_FLOW_MAX];
+	char subscriber[RT_URI_MAX];	/* the asserted public identity */
+	char home[RT_REALM_MAX];
+	char assertion_ref[RT_ID_MAX];
+	char agreement_ref[RT_ID_MAX];
+};
+
+/* Requests allowed and not yet reported (agent_pending.c): a bounded
+ * table, each entry kept for lifetime seconds. Thread-safe. */
+struct agent_pending;
+
+#define AGENT_PENDING_KEY_MAX (RT_TEXT_MAX + 16)
+
+int agent_pending_new(size_t max, long lifetime, struct agent_pending **pp) RT_WUR;
+void agent_pending_free(struct agent_pending *p);
+/* Remembers (or refreshes) key at now. RT_ERR_TOO_BIG when full. */
+int agent_pending_put(struct agent_pending *p, const char *key,
+    const struct agent_usage_party *party, time_t now) RT_WUR;
+/* Copies the live entry of key: 0 or RT_ERR_NOT_FOUND. */
+int agent_pending_get(struct agent_pending *p, const char *key, time_t now,
+    struct agent_usage_party *out) RT_WUR;
+size_t agent_pending_count(struct agent_pending *p);
+
+/* The spool (agent_spool.c): open calls and records, durable. */
+struct agent_spool;
+
+enum agent_spool_kind {
+	AGENT_SPOOL_OPEN,	/* a call answered: open it */
+	AGENT_SPOOL_CLOSE,	/* a call ended: its record, in place of it */
+	AGENT_SPOOL_RECORD	/* a record of its own (message, registration) */
+};
+
+enum agent_spool_outcome {
+	AGENT_SPOOL_STORED,	/* written now */
+	AGENT_SPOOL_REPEAT,	/* written before: nothing new */
+	AGENT_SPOOL_NONE	/* nothing to do (no such open call) */
+};
+
+/* One durable change; kept alive by the caller until done is called (from
+ * the spool's writer thread, after the commit: err 0 means on disk). */
+struct agent_spool_op {
+	struct rt_store_op op;		/* the spool's */
+	struct agent_spool *spool;	/* the spool's */
+	enum agent_spool_kind kind;
+	char call_id[RT_TEXT_MAX];	/* OPEN, CLOSE */
+	time_t at;			/* OPEN: start; CLOSE: end */
+	struct agent_usage_party party;	/* OPEN */
+	struct rt_usage_record record;	/* RECORD (id made by the spool) */
+	char event_key[RT_TEXT_MAX + 32];	/* RECORD */
+	enum agent_spool_outcome outcome;	/* out */
+	int delta_pending, delta_open;	/* the spool's */
+	void (*done)(struct agent_spool_op *op, int err);
+	void *arg;
+};
+
+struct agent_spool_stats {
+	int64_t pending;	/* records waiting for the broker */
+	int64_t sent;		/* records the broker stored, kept for a while */
+	int64_t quarantined;	/* records the broker rejected, kept */
+	int64_t open_calls;
+};
+
+int agent_spool_open(const char *path, const char *visited, long long max_size,
+    long max_call_duration, struct agent_spool **sp) RT_WUR;
+/* Writes what was submitted, then closes. NULL-safe. */
+void agent_spool_close(struct agent_spool *s);
+/* Queues op; never fails (op->done tells). */
+void agent_spool_submit(struct agent_spool *s, struct agent_spool_op *op);
+void agent_spool_stats(const struct agent_spool *s, struct agent_spool_stats *st);
+const char *agent_spool_path(const struct agent_spool *s);
+/* The store underneath (tests, benchmarks). */
+struct rt_store *agent_spool_store(struct agent_spool *s);
+/* Up to max pending records, oldest first, and their count. */
+int agent_spool_pending(struct agent_spool *s, struct rt_usage_record *out,
+    size_t max, size_t *np) RT_WUR;
+/* After the broker's answer to the n records: the rejected ones (by id)
+ * are quarantined with their reason, the others marked sent at now. */
+int agent_spool_settle(struct agent_spool *s, const struct rt_usage_record *recs,
+    size_t n, const struct rt_usage_reject *rejected, size_t nrejected,
+    time_t now) RT_WUR;
+/* Closes the calls open for max_call_duration at now (end = start + max,
+ * flag max-duration); drops sent records older than keep_before. */
+int agent_spool_sweep(struct agent_spool *s, time_t now, time_t keep_before,
+    size_t *closedp) RT_WUR;
+/* Quarantined records back to pending (after the cause was fixed). */
+int agent_spool_requeue(struct agent_spool *s, size_t *np) RT_WUR;
+/* Lines for the admin: the counts, then up to max quarantined records. */
+int agent_spool_report(struct agent_spool *s, size_t max, struct rt_buf *out) RT_WUR;
+
+/* One report of the proxy (agent_usage.c): POST /v1/usage. */
+enum agent_usage_event {
+	AGENT_USAGE_START,
+	AGENT_USAGE_STOP,
+	AGENT_USAGE_MESSAGE,
+	AGENT_USAGE_REGISTER,
+	AGENT_USAGE_EVENTS
+};
+
+/* How a report was answered (metrics label). */
+enum agent_usage_result {
+	AGENT_USAGE_STORED,
+	AGENT_USAGE_REPEAT,
+	AGENT_USAGE_IGNORED,
+	AGENT_USAGE_BAD_REQUEST,
+	AGENT_USAGE_TOO_BIG,
+	AGENT_USAGE_UNAVAILABLE,
+	AGENT_USAGE_FAILED,
+	AGENT_USAGE_RESULTS
+};
+
+struct agent_usage;
+typedef void (*agent_usage_done_fn)(struct agent_usage *u);
+
+struct agent_usage {
+	struct agent *agent;
+	int event;			/* enum agent_usage_event, or -1 */
+	char flow[AGENT_FLOW_MAX];
+	char *raw;			/* the SIP message (owned) */
+	size_t len;
+	struct rt_sip_msg msg;
+	int status;			/* the answer: HTTP status */
+	enum agent_usage_result result;
+	char answer[96];		/* and body */
+	agent_usage_done_fn done;	/* for an answer that comes later */
+	void *arg;
+	uint64_t started_ns;
+	struct agent_spool_op op;
+};
+
+/* A report of event (the query's words, any of them NULL) with the SIP
+ * message raw (copied). RT_ERR_NOMEM only: the rest is the answer's. */
+int agent_usage_new(struct agent *a, const char *event, const char *proto,
+    const char *src, const char *sport, const char *raw, size_t len,
+    struct agent_usage **up) RT_WUR;
+void agent_usage_free(struct agent_usage *u);
+/* Answers: 0 when the answer (status, answer) is ready, 1 when it will be
+ * (u->done(u) from the spool's thread, once stored or not). */
+int agent_usage_run(struct agent_usage *u);
+/* From the policy: c was allowed for binding b; an INVITE or MESSAGE is
+ * remembered for its report. 0, RT_ERR_TOO_BIG (table full) or
+ * RT_ERR_BAD_INPUT (a Call-ID too long to bill). */
+int agent_usage_expect(struct agent_check *c, const struct agent_binding *b) RT_WUR;
+
+/* The spool's life (agent_spool_drain.c). open: the spool alone (tests);
+ * start: the spool, its sweeper and drainer thread. */
+int agent_usage_open(struct agent *a) RT_WUR;
+int agent_usage_start(struct agent *a) RT_WUR;
+/* Tells the thread to stop (it ends once a submit in flight is answered:
+ * stopping the broker answers it at once). */
+void agent_usage_stopping(struct agent *a);
+/* Stops the thread and waits for it, then closes the spool: reports
+ * submitted are written and answered, new ones get 503. */
+void agent_usage_stop(struct agent *a);
+/* One round of the drainer: up to usage_batch records to the broker and
+ * settled with its answer; *settledp how many left the queue. 0, or the
+ * error that calls for a pause (broker down, refused, timed out). */
+int agent_usage_drain(struct agent *a, size_t *settledp) RT_WUR;
+/* The sweeper's round at now. */
+int agent_usage_sweep(struct agent *a, time_t now, size_t *closedp) RT_WUR;
+/* Wakes the drainer: records are waiting. */
+void agent_usage_kick(struct agent *a);
+
 /* ---- the HTTP API (agent_http.c) ---- */
 
 int agent_http_start(struct agent *a) RT_WUR;
@@ -223,6 +429,18 @@ struct agent_metrics {
 	struct rt_histogram *broker_rtt;
 	struct rt_gauge *bindings;
 	struct rt_counter *pai_stripped;
+	/* usage */
+	struct rt_counter *usage_answers[AGENT_USAGE_EVENTS + 1][AGENT_USAGE_RESULTS];
+	struct rt_counter *records_stored;
+	struct rt_counter *records_drained;
+	struct rt_counter *records_quarantined;
+	struct rt_counter *calls_max_duration;
+	struct rt_counter *drain_failures;
+	struct rt_gauge *spool_pending;
+	struct rt_gauge *spool_sent;
+	struct rt_gauge *spool_quarantined;
+	struct rt_gauge *open_calls;
+	struct rt_gauge *pending_requests;
 };
 
 struct agent {
@@ -246,6 +464,17 @@ struct agent {
 	/* HTTP */
 	struct MHD_Daemon *httpd;
 	int http_port;
+	/* usage */
+	struct agent_pending *pending;
+	pthread_rwlock_t spool_lock;	/* write-held to open and close spool */
+	struct agent_spool *spool;
+	pthread_t drainer;
+	int drainer_started;
+	pthread_mutex_t drain_lock;	/* guards the three below */
+	pthread_cond_t drain_cond;
+	int drain_stopping;
+	int drain_kicked;
+	size_t drain_limit;		/* the drainer's: records per submit now */
 };
 
 int agent_new(struct agent_config *ac, struct agent **ap) RT_WUR;
@@ -254,6 +483,11 @@ void agent_stop(struct agent *a);
 void agent_free(struct agent *a);
 /* Counts a verdict in the metrics. */
 void agent_count(struct agent *a, int status, const char *reason, uint64_t ns);
+/* Counts a usage answer. */
+void agent_usage_count(struct agent *a, int event, enum agent_usage_result result);
+/* "stored", "ignored", ... and "start", "stop", ... */
+const char *agent_usage_result_name(enum agent_usage_result result);
+const char *agent_usage_event_name(int event);
 int agent_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out);
 
 #endif

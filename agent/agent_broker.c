@@ -1,9 +1,10 @@
 /*
  * The agent's connection to its broker: an nng req0 socket (ipc:// or
  * tls+tcp:// with an operator certificate), a pool of contexts so many
- * authentications are in flight, and a bounded queue for the rest. Each
- * request has auth_timeout to get its answer: after that the agent says
- * 503, never allow.
+ * requests are in flight, and a bounded queue for the rest. Each request
+ * has its time to get an answer, queueing included: auth_timeout for an
+ * authentication (after that the agent says 503, never allow), the
+ * caller's for the others (usage submits).
  */
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -21,9 +22,11 @@
 struct agent_broker_req {
 	struct agent_broker_req *next;
 	struct rt_buf xml;
-	agent_auth_fn fn;
+	agent_auth_fn auth_fn;		/* an authentication, or */
+	agent_broker_fn fn;		/* any other message */
 	void *arg;
 	uint64_t queued_ns;
+	uint64_t budget_ns;
 };
 
 struct agent_broker_slot {
@@ -47,8 +50,31 @@ req_free(struct agent_broker_req *q)
 	free(q);
 }
 
+/* Calls q's callback once with err or the answer (type, doc). */
 static void
-slot_complete(struct agent_broker_slot *s, int err, const struct rt_auth_response *resp)
+req_answer(struct agent_broker_req *q, int err, enum rt_msg_type type, xmlDocPtr doc)
+{
+	struct rt_auth_response *resp = NULL;
+
+	if (q->fn != NULL) {
+		q->fn(q->arg, err, type, doc);
+		return;
+	}
+	if (err == 0 && type != RT_MSG_AUTH_RESPONSE)
+		err = RT_ERR_TYPE;
+	if (err == 0 && (resp = malloc(sizeof(*resp))) == NULL)
+		err = RT_ERR_NOMEM;
+	if (err == 0)
+		err = rt_auth_response_from_xml(doc, resp);
+	if (err != 0 && doc != NULL)
+		log_warn("event=broker_reply_refused reason=%s", rt_errname(err));
+	q->auth_fn(q->arg, err, err == 0 ? resp : NULL);
+	free(resp);
+}
+
+static void
+slot_complete(struct agent_broker_slot *s, int err, enum rt_msg_type type,
+    xmlDocPtr doc)
 {
 	struct agent *a = s->agent;
 	struct agent_broker_req *q = s->req;
@@ -57,7 +83,7 @@ slot_complete(struct agent_broker_slot *s, int err, const struct rt_auth_respons
 	if (err == 0)
 		rt_histogram_observe(a->metrics.broker_rtt,
 		    (double)(rt_mono_ns() - s->sent_ns) / 1e9);
-	q->fn(q->arg, err, resp);
+	req_answer(q, err, type, doc);
 	req_free(q);
 	pthread_mutex_lock(&a->block);
 	s->busy = 0;
@@ -68,24 +94,15 @@ slot_complete(struct agent_broker_slot *s, int err, const struct rt_auth_respons
 static void
 slot_reply(struct agent_broker_slot *s, nng_msg *msg)
 {
-	struct rt_auth_response *resp = NULL;
-	enum rt_msg_type type;
+	enum rt_msg_type type = RT_MSG_UNKNOWN;
 	xmlDocPtr doc = NULL;
 	int r;
 
-	if ((r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc)) == 0 &&
-	    type != RT_MSG_AUTH_RESPONSE)
-		r = RT_ERR_TYPE;
-	if (r == 0 && (resp = malloc(sizeof(*resp))) == NULL)
-		r = RT_ERR_NOMEM;
-	if (r == 0)
-		r = rt_auth_response_from_xml(doc, resp);
-	if (r != 0)
+	if ((r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc)) != 0)
 		log_warn("event=broker_reply_refused reason=%s", rt_errname(r));
-	xmlFreeDoc(doc);
 	nng_msg_free(msg);
-	slot_complete(s, r, r == 0 ? resp : NULL);
-	free(resp);
+	slot_complete(s, r, type, doc);
+	xmlFreeDoc(doc);
 }
 
 static int
@@ -103,7 +120,7 @@ slot_cb(void *arg)
 	if (s->sending) {
 		if (nerr != 0) {
 			nng_msg_free(nng_aio_get_msg(s->aio));
-			slot_complete(s, nng_to_rt(nerr), NULL);
+			slot_complete(s, nng_to_rt(nerr), RT_MSG_UNKNOWN, NULL);
 			return;
 		}
 		s->sending = 0;
@@ -111,7 +128,7 @@ slot_cb(void *arg)
 		return;
 	}
 	if (nerr != 0) {
-		slot_complete(s, nng_to_rt(nerr), NULL);
+		slot_complete(s, nng_to_rt(nerr), RT_MSG_UNKNOWN, NULL);
 		return;
 	}
 	slot_reply(s, nng_aio_get_msg(s->aio));
@@ -120,27 +137,26 @@ slot_cb(void *arg)
 static void
 slot_send(struct agent_broker_slot *s)
 {
-	struct agent *a = s->agent;
 	uint64_t now = rt_mono_ns();
-	uint64_t budget = (uint64_t)a->config->auth_timeout_ms * 1000000;
+	uint64_t budget = s->req->budget_ns;
 	uint64_t waited = now - s->req->queued_ns;
 	nng_msg *msg = NULL;
 
 	/* the queue ate the time budget: do not send what nobody waits for */
 	if (waited >= budget) {
-		slot_complete(s, RT_ERR_TIMEOUT, NULL);
+		slot_complete(s, RT_ERR_TIMEOUT, RT_MSG_UNKNOWN, NULL);
 		return;
 	}
 	if (nng_msg_alloc(&msg, 0) != 0 ||
 	    nng_msg_append(msg, s->req->xml.data, s->req->xml.len) != 0) {
 		nng_msg_free(msg);
-		slot_complete(s, RT_ERR_NOMEM, NULL);
+		slot_complete(s, RT_ERR_NOMEM, RT_MSG_UNKNOWN, NULL);
 		return;
 	}
 	s->sending = 1;
 	s->sent_ns = now;
 	nng_aio_set_msg(s->aio, msg);
-	/* send and receive together get what is left of auth_timeout */
+	/* send and receive together get what is left of the budget */
 	nng_aio_set_timeout(s->aio, (nng_duration)((budget - waited) / 1000000));
 	nng_ctx_send(s->ctx, s->aio);
 }
@@ -175,23 +191,12 @@ broker_dispatch(struct agent *a)
 	}
 }
 
-int
-agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
-    agent_auth_fn fn, void *arg)
+/* Queues q (taken over) and sends what a free context can. */
+static int
+broker_queue(struct agent *a, struct agent_broker_req *q, long timeout_ms)
 {
-	struct agent_broker_req *q;
-	int r;
-
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return RT_ERR_NOMEM;
-	rt_buf_init(&q->xml, 64 * 1024);
-	if ((r = rt_auth_request_encode(req, &q->xml)) != 0) {
-		req_free(q);
-		return r;
-	}
-	q->fn = fn;
-	q->arg = arg;
 	q->queued_ns = rt_mono_ns();
+	q->budget_ns = (uint64_t)timeout_ms * 1000000;
 	pthread_mutex_lock(&a->block);
 	if (a->bqueued >= BROKER_QUEUE_MAX || a->nbslots == 0 || a->bstopping) {
 		pthread_mutex_unlock(&a->block);
@@ -207,6 +212,44 @@ agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
 	pthread_mutex_unlock(&a->block);
 	broker_dispatch(a);
 	return 0;
+}
+
+int
+agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
+    agent_auth_fn fn, void *arg)
+{
+	struct agent_broker_req *q;
+	int r;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return RT_ERR_NOMEM;
+	rt_buf_init(&q->xml, 64 * 1024);
+	if ((r = rt_auth_request_encode(req, &q->xml)) != 0) {
+		req_free(q);
+		return r;
+	}
+	q->auth_fn = fn;
+	q->arg = arg;
+	return broker_queue(a, q, a->config->auth_timeout_ms);
+}
+
+int
+agent_broker_call(struct agent *a, const struct rt_buf *xml, long timeout_ms,
+    agent_broker_fn fn, void *arg)
+{
+	struct agent_broker_req *q;
+	int r;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return RT_ERR_NOMEM;
+	rt_buf_init(&q->xml, xml->len);
+	if ((r = rt_buf_append(&q->xml, xml->data, xml->len)) != 0) {
+		req_free(q);
+		return r;
+	}
+	q->fn = fn;
+	q->arg = arg;
+	return broker_queue(a, q, timeout_ms);
 }
 
 static int
@@ -314,7 +357,7 @@ agent_broker_stop(struct agent *a)
 		struct agent_broker_req *q = a->bqueue_head;
 
 		a->bqueue_head = q->next;
-		q->fn(q->arg, RT_ERR_UNAVAILABLE, NULL);
+		req_answer(q, RT_ERR_UNAVAILABLE, RT_MSG_UNKNOWN, NULL);
 		req_free(q);
 	}
 	a->bqueue_tail = NULL;

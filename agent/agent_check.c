@@ -19,6 +19,36 @@
 
 #include "agent.h"
 #include "rt_log.h"
+#include "rt_net.h"
+
+static int
+valid_proto(const char *p)
+{
+	return p != NULL && (strcmp(p, "udp") == 0 || strcmp(p, "tcp") == 0 ||
+	    strcmp(p, "tls") == 0 || strcmp(p, "sctp") == 0 || strcmp(p, "ws") == 0 ||
+	    strcmp(p, "wss") == 0);
+}
+
+int
+agent_flow_parse(const char *proto, const char *src, const char *sport, int *portp)
+{
+	struct sockaddr_storage ss;
+	char addr[80], *end;
+	long port;
+	int ipv6;
+
+	*portp = 0;
+	if (src == NULL || sport == NULL || strlen(src) > 45 || !valid_proto(proto))
+		return RT_ERR_BAD_INPUT;
+	port = strtol(sport, &end, 10);
+	snprintf(addr, sizeof(addr), "%s%s%s:1", strchr(src, ':') ? "[" : "", src,
+	    strchr(src, ':') ? "]" : "");
+	if (rt_net_addr_parse(addr, &ss, &ipv6) != 0 || *end != '\0' || port < 1 ||
+	    port > 65535)
+		return RT_ERR_BAD_INPUT;
+	*portp = (int)port;
+	return 0;
+}
 
 int
 agent_check_new(struct agent *a, const char *proto, const char *src, int sport,
@@ -93,19 +123,15 @@ realm_is_local(const struct agent_config *ac, struct rt_sip_str host)
 	return 0;
 }
 
-/*
- * The AOR of a To/From value, as "sip:user@host" with the host lowercased,
- * and the host as the realm. RT_ERR_BAD_INPUT when it is not one.
- */
-static int
-header_aor(const struct agent_check *c, enum rt_sip_hdr id, char *aor, size_t cap,
-    char *realm, size_t realmcap, struct rt_sip_str *hostp)
+int
+agent_header_aor(const struct rt_sip_msg *msg, enum rt_sip_hdr id, char *aor,
+    size_t cap, char *realm, size_t realmcap, struct rt_sip_str *hostp)
 {
 	struct rt_sip_str uri, display, params;
 	struct rt_sip_uri u;
-	int i = c->msg.first[id], n;
+	int i = msg->first[id], n;
 
-	if (i < 0 || rt_sip_name_addr(c->msg.headers[i].value, &uri, &display,
+	if (i < 0 || rt_sip_name_addr(msg->headers[i].value, &uri, &display,
 	    &params) != 0 || rt_sip_uri_parse(uri, &u) != 0 || u.user.len == 0 ||
 	    u.host.len == 0 || u.host.len >= realmcap)
 		return RT_ERR_BAD_INPUT;
@@ -317,6 +343,19 @@ request_policy(struct agent_check *c, const struct agent_binding *b)
 		forbid(c, "stale_date", "Stale Date");
 		return;
 	}
+	/* an INVITE or MESSAGE allowed is billed when the proxy reports it */
+	switch (agent_usage_expect(c, b)) {
+	case 0:
+		break;
+	case RT_ERR_BAD_INPUT:
+		agent_verdict(c, 400, "bad_request", "Bad Request (Call-ID too long)\r\n");
+		return;
+	default:
+		log_warn("event=usage_pending_full flow=%s", c->flow);
+		agent_verdict(c, 503, "usage_full", "Service Unavailable\r\n"
+		    "Retry-After: %ld\r\n", c->agent->config->retry_after);
+		return;
+	}
 	if (c->msg.count[RT_HDR_P_ASSERTED_IDENTITY] > 0 ||
 	    c->msg.count[RT_HDR_P_PREFERRED_IDENTITY] > 0)
 		rt_counter_inc(c->agent->metrics.pai_stripped);
@@ -354,8 +393,8 @@ check_register(struct agent_check *c)
 	char from[RT_URI_MAX], realm[RT_REALM_MAX];
 	struct rt_sip_str host;
 
-	if (header_aor(c, RT_HDR_TO, c->aor, sizeof(c->aor), c->home, sizeof(c->home),
-	    &host) != 0) {
+	if (agent_header_aor(&c->msg, RT_HDR_TO, c->aor, sizeof(c->aor), c->home,
+	    sizeof(c->home), &host) != 0) {
 		agent_verdict(c, 400, "bad_request", "Bad Request (To)\r\n");
 		return 0;
 	}
@@ -367,7 +406,8 @@ check_register(struct agent_check *c)
 		forbid(c, "bad_realm", "Forbidden (not a realm)");
 		return 0;
 	}
-	if (header_aor(c, RT_HDR_FROM, from, sizeof(from), realm, sizeof(realm), NULL) != 0 ||
+	if (agent_header_aor(&c->msg, RT_HDR_FROM, from, sizeof(from), realm,
+	    sizeof(realm), NULL) != 0 ||
 	    strcmp(from, c->aor) != 0) {
 		forbid(c, "third_party", "Forbidden (third-party registration)");
 		return 0;
@@ -414,7 +454,7 @@ check_request(struct agent_check *c)
 			store_and_forward_verdict(c);
 			return 0;
 		}
-		if (header_aor(c, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
+		if (agent_header_aor(&c->msg, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
 		    sizeof(realm), &host) != 0) {
 			agent_verdict(c, 400, "bad_request", "Bad Request (From)\r\n");
 			return 0;

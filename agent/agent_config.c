@@ -27,7 +27,7 @@ const struct rt_config_key agent_config_keys[] = {
 	{"agent", "metrics_listen", RT_CFG_STRING, "",
 	    "HOST:PORT for Prometheus /metrics (empty: off)", 0, 0, NULL},
 	{"agent", "state_dir", RT_CFG_PATH, NULL,
-	    "folder for the agent's state (admin socket)", 0, 0, NULL},
+	    "folder for the agent's state (admin socket, usage spool)", 0, 0, NULL},
 	{"agent", "admin_socket", RT_CFG_STRING, "",
 	    "local admin socket; default ipc://STATE_DIR/agent-admin.sock", 0, 0, NULL},
 	{"agent", "digest_algorithms", RT_CFG_LIST, "SHA-256,MD5",
@@ -67,6 +67,33 @@ const struct rt_config_key agent_config_keys[] = {
 	    "threads serving the HTTP API", 1, 64, NULL},
 	{"agent", "broker_contexts", RT_CFG_INT, "64",
 	    "requests to the broker in flight at once", 1, 4096, NULL},
+	{"agent", "spool", RT_CFG_STRING, "",
+	    "the usage spool (SQLite, WAL, synchronous=FULL); default "
+	    "STATE_DIR/spool.db", 0, 0, NULL},
+	{"agent", "spool_max_size", RT_CFG_SIZE, "0",
+	    "live spool data at which NEW usage is refused (503); 0: no cap. "
+	    "Records are never dropped", 0, 0, NULL},
+	{"agent", "spool_keep_sent", RT_CFG_DURATION, "1d",
+	    "how long records the broker stored stay (repeated reports stay one "
+	    "record)", 60, 7776000, NULL},
+	{"agent", "max_call_duration", RT_CFG_DURATION, "4h",
+	    "a call with no stop is closed this long after its start "
+	    "(flag max-duration)", 60, 604800, NULL},
+	{"agent", "usage_pending_time", RT_CFG_DURATION, "5m",
+	    "how long an allowed INVITE or MESSAGE waits for its 2xx report "
+	    "(longer than ringing)", 10, 86400, NULL},
+	{"agent", "usage_pending_max", RT_CFG_INT, "100000",
+	    "allowed INVITEs and MESSAGEs awaiting their report at once (then new "
+	    "ones get 503)", 16, 10000000, NULL},
+	{"agent", "usage_batch", RT_CFG_INT, "1000",
+	    "records per UsageSubmit to the broker (also kept under 192 KiB)",
+	    1, 1000, NULL},
+	{"agent", "usage_timeout", RT_CFG_DURATION, "10s",
+	    "longest wait for the broker's UsageSubmitAck (then the records go "
+	    "again)", 1, 600, NULL},
+	{"agent", "usage_retry_max", RT_CFG_DURATION, "1m",
+	    "longest pause between submits while the broker is down or refuses",
+	    1, 3600, NULL},
 	{"agent", "log_level", RT_CFG_ENUM, "info",
 	    "least severe level logged", 0, 0, "err|warn|info|debug"},
 	{"agent", "log", RT_CFG_ENUM, "stderr", "where logs go", 0, 0, "stderr|syslog"},
@@ -152,6 +179,15 @@ agent_config_load(const char *path, struct agent_config *ac, char *err, size_t e
 	ac->ban_time = (long)rt_config_int(cfg, "agent", "ban_time");
 	ac->http_threads = (int)rt_config_int(cfg, "agent", "http_threads");
 	ac->broker_contexts = (int)rt_config_int(cfg, "agent", "broker_contexts");
+	ac->spool = str_or_empty(rt_config_str(cfg, "agent", "spool"));
+	ac->spool_max_size = rt_config_int(cfg, "agent", "spool_max_size");
+	ac->spool_keep_sent = (long)rt_config_int(cfg, "agent", "spool_keep_sent");
+	ac->max_call_duration = (long)rt_config_int(cfg, "agent", "max_call_duration");
+	ac->usage_pending_time = (long)rt_config_int(cfg, "agent", "usage_pending_time");
+	ac->usage_pending_max = (long)rt_config_int(cfg, "agent", "usage_pending_max");
+	ac->usage_batch = (int)rt_config_int(cfg, "agent", "usage_batch");
+	ac->usage_timeout_ms = (long)rt_config_int(cfg, "agent", "usage_timeout") * 1000;
+	ac->usage_retry_max = (long)rt_config_int(cfg, "agent", "usage_retry_max");
 	ac->log_level = rt_config_str(cfg, "agent", "log_level");
 	ac->log_dest = rt_config_str(cfg, "agent", "log");
 	if (!rt_realm_valid(ac->realm)) {

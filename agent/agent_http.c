@@ -3,11 +3,13 @@
  * ~80k small POSTs/s, against ~44k for nng's HTTP server):
  *
  *   POST /v1/check?src=IP&sport=PORT&proto=udp|tcp|tls   body: a SIP request
+ *   POST /v1/usage?event=E&src=IP&sport=PORT&proto=P      body: a SIP message
  *
  * The HTTP status is the verdict and the body its argument (agent.h). A
- * check that must ask the home realm suspends its connection and resumes
- * it with the answer, so HTTP threads never wait on the network. Bodies
- * are capped (RT_SIP_MAX_MSG); anything but this one route is 404/405.
+ * check that must ask the home realm, and a usage report that must be
+ * written to the spool, suspend their connection and resume it with the
+ * answer, so HTTP threads never wait on the network or the disk. Bodies
+ * are capped (RT_SIP_MAX_MSG); anything but these routes is 404/405.
  * Each answer is one small buffer sent at once, and the socket has
  * TCP_NODELAY, so keep-alive clients are not stalled by Nagle (40 ms).
  */
@@ -32,8 +34,10 @@ struct http_req {
 	struct agent *agent;
 	struct MHD_Connection *conn;
 	struct rt_buf body;
-	struct agent_check *check;
+	struct agent_check *check;	/* /v1/check, or */
+	struct agent_usage *usage;	/* /v1/usage */
 	int too_big;
+	int is_usage;
 	pthread_mutex_t lock;	/* between the HTTP thread and the answer's */
 	int state;		/* 0 reading, 1 pending, 2 decided */
 	int suspended;
@@ -61,16 +65,26 @@ reply_text(struct MHD_Connection *conn, unsigned int status, const char *text)
 	return reply(conn, status, text, strlen(text));
 }
 
-/* From another thread: the home realm answered (or did not in time). */
-static void
-check_done(struct agent_check *c)
+/* The answer of a request decided: the check's verdict or the report's. */
+static enum MHD_Result
+reply_answer(struct http_req *hr)
 {
-	struct http_req *hr = c->arg;
+	if (hr->usage != NULL)
+		return reply_text(hr->conn, (unsigned int)hr->usage->status,
+		    hr->usage->answer);
+	return reply(hr->conn, (unsigned int)hr->check->status, hr->check->body.data,
+	    hr->check->body.len);
+}
+
+/* From another thread: the answer is there (home realm, spool). */
+static void
+answer_ready(struct http_req *hr)
+{
 	struct MHD_Connection *conn = NULL;
 
 	pthread_mutex_lock(&hr->lock);
 	hr->state = 2;
-	/* the answer may beat the suspension: check_start looks at state */
+	/* the answer may beat the suspension: answer_or_suspend looks at state */
 	if (hr->suspended)
 		conn = hr->conn;
 	pthread_mutex_unlock(&hr->lock);
@@ -79,48 +93,26 @@ check_done(struct agent_check *c)
 		MHD_resume_connection(conn);
 }
 
-static int
-valid_proto(const char *p)
+static void
+check_done(struct agent_check *c)
 {
-	return p != NULL && (strcmp(p, "udp") == 0 || strcmp(p, "tcp") == 0 ||
-	    strcmp(p, "tls") == 0 || strcmp(p, "sctp") == 0 || strcmp(p, "ws") == 0 ||
-	    strcmp(p, "wss") == 0);
+	answer_ready(c->arg);
 }
 
-/* The first call with the whole body: start the check. */
-static enum MHD_Result
-check_start(struct http_req *hr)
+static void
+usage_done(struct agent_usage *u)
 {
-	struct MHD_Connection *conn = hr->conn;
-	const char *src = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "src");
-	const char *sport = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sport");
-	const char *proto = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "proto");
-	struct sockaddr_storage ss;
-	char addr[80], *end;
-	long port;
-	int ipv6;
+	answer_ready(u->arg);
+}
 
-	if (hr->too_big)
-		return reply_text(conn, 413, "Request Entity Too Large\r\n");
-	port = sport != NULL ? strtol(sport, &end, 10) : -1;
-	snprintf(addr, sizeof(addr), "%s%s%s:1", src != NULL && strchr(src, ':') ? "[" :
-	    "", src != NULL ? src : "", src != NULL && strchr(src, ':') ? "]" : "");
-	if (src == NULL || strlen(src) > 45 || rt_net_addr_parse(addr, &ss, &ipv6) != 0 ||
-	    sport == NULL || *end != '\0' || port < 1 || port > 65535 ||
-	    !valid_proto(proto))
-		return reply_text(conn, 400, "Bad Request (src, sport, proto)\r\n");
-	if (agent_check_new(hr->agent, proto, src, (int)port, (const char *)hr->body.data,
-	    hr->body.len, &hr->check) != 0)
-		return reply_text(conn, 500, "Server Internal Error\r\n");
-	hr->check->done = check_done;
-	hr->check->arg = hr;
-	pthread_mutex_lock(&hr->lock);
-	hr->state = 1;
-	pthread_mutex_unlock(&hr->lock);
-	if (agent_check_run(hr->check) == 1) {
+/* After the start: answers now, or suspends until answer_ready (later). */
+static enum MHD_Result
+answer_or_suspend(struct http_req *hr, int later)
+{
+	if (later) {
 		pthread_mutex_lock(&hr->lock);
 		if (hr->state != 2) {
-			MHD_suspend_connection(conn);
+			MHD_suspend_connection(hr->conn);
 			hr->suspended = 1;
 			pthread_mutex_unlock(&hr->lock);
 			return MHD_YES;
@@ -128,8 +120,60 @@ check_start(struct http_req *hr)
 		pthread_mutex_unlock(&hr->lock);
 	}
 	hr->state = 2;
-	return reply(conn, (unsigned int)hr->check->status, hr->check->body.data,
-	    hr->check->body.len);
+	return reply_answer(hr);
+}
+
+static void
+set_running(struct http_req *hr)
+{
+	pthread_mutex_lock(&hr->lock);
+	hr->state = 1;
+	pthread_mutex_unlock(&hr->lock);
+}
+
+static const char *
+query(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The first call with the whole body: start the check. */
+static enum MHD_Result
+check_start(struct http_req *hr)
+{
+	struct MHD_Connection *conn = hr->conn;
+	const char *src = query(conn, "src"), *proto = query(conn, "proto");
+	int port;
+
+	if (hr->too_big)
+		return reply_text(conn, 413, "Request Entity Too Large\r\n");
+	if (agent_flow_parse(proto, src, query(conn, "sport"), &port) != 0)
+		return reply_text(conn, 400, "Bad Request (src, sport, proto)\r\n");
+	if (agent_check_new(hr->agent, proto, src, port, (const char *)hr->body.data,
+	    hr->body.len, &hr->check) != 0)
+		return reply_text(conn, 500, "Server Internal Error\r\n");
+	hr->check->done = check_done;
+	hr->check->arg = hr;
+	set_running(hr);
+	return answer_or_suspend(hr, agent_check_run(hr->check) == 1);
+}
+
+/* The same for a usage report (agent_usage_run checks the query too). */
+static enum MHD_Result
+usage_start(struct http_req *hr)
+{
+	struct MHD_Connection *conn = hr->conn;
+
+	if (hr->too_big)
+		return reply_text(conn, 413, "Request Entity Too Large\r\n");
+	if (agent_usage_new(hr->agent, query(conn, "event"), query(conn, "proto"),
+	    query(conn, "src"), query(conn, "sport"), (const char *)hr->body.data,
+	    hr->body.len, &hr->usage) != 0)
+		return reply_text(conn, 500, "Server Internal Error\r\n");
+	hr->usage->done = usage_done;
+	hr->usage->arg = hr;
+	set_running(hr);
+	return answer_or_suspend(hr, agent_usage_run(hr->usage) == 1);
 }
 
 static enum MHD_Result
@@ -142,7 +186,7 @@ http_answer(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	if (hr == NULL) {
-		if (strcmp(url, "/v1/check") != 0)
+		if (strcmp(url, "/v1/check") != 0 && strcmp(url, "/v1/usage") != 0)
 			return reply_text(conn, 404, "Not Found\r\n");
 		if (strcmp(method, "POST") != 0)
 			return reply_text(conn, 405, "Method Not Allowed\r\n");
@@ -150,6 +194,7 @@ http_answer(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_NO;
 		hr->agent = a;
 		hr->conn = conn;
+		hr->is_usage = strcmp(url, "/v1/usage") == 0;
 		pthread_mutex_init(&hr->lock, NULL);
 		rt_buf_init(&hr->body, RT_SIP_MAX_MSG);
 		*con_cls = hr;
@@ -163,11 +208,10 @@ http_answer(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (hr->state == 0)
-		return check_start(hr);
+		return hr->is_usage ? usage_start(hr) : check_start(hr);
 	if (hr->state == 2) {
 		hr->suspended = 0;
-		return reply(conn, (unsigned int)hr->check->status, hr->check->body.data,
-		    hr->check->body.len);
+		return reply_answer(hr);
 	}
 	return MHD_YES;
 }
@@ -184,6 +228,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (hr == NULL)
 		return;
 	agent_check_free(hr->check);
+	agent_usage_free(hr->usage);
 	rt_buf_fini(&hr->body);
 	pthread_mutex_destroy(&hr->lock);
 	free(hr);

@@ -4,6 +4,8 @@
  *   roamtrust-agent run -c agent.conf       the daemon, in the foreground
  *   roamtrust-agent check -c agent.conf     validate the configuration
  *   roamtrust-agent status -c agent.conf    ask the running agent
+ *   roamtrust-agent usage -c agent.conf     its usage spool, quarantine
+ *   roamtrust-agent requeue -c agent.conf   quarantined records sent again
  *   roamtrust-agent --print-defaults        every option with its default
  */
 #include <getopt.h>
@@ -25,6 +27,9 @@ usage(FILE *out)
 	    "usage: " PROG " run -c agent.conf      run the agent (foreground)\n"
 	    "       " PROG " check -c agent.conf    check the configuration and exit\n"
 	    "       " PROG " status -c agent.conf   the running agent's state\n"
+	    "       " PROG " usage -c agent.conf    its usage spool and quarantine\n"
+	    "       " PROG " requeue -c agent.conf  quarantined records to the broker "
+	    "again\n"
 	    "       " PROG " --print-defaults       every option with its default\n");
 }
 
@@ -97,7 +102,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
-	    strcmp(cmd, "status") != 0) {
+	    strcmp(cmd, "status") != 0 && strcmp(cmd, "usage") != 0 &&
+	    strcmp(cmd, "requeue") != 0) {
 		fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;

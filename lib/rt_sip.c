@@ -379,6 +379,33 @@ parse_request_line(const char *line, size_t n, struct rt_sip_msg *msg,
 	return check_ruri(msg->ruri, whyp);
 }
 
+/* "SIP/2.0 SP 3DIGIT SP Reason-Phrase": a code 100..699, a phrase of
+ * visible characters, SP and HTAB (line_end refused CR, LF and NUL). */
+static int
+parse_status_line(const char *line, size_t n, struct rt_sip_msg *msg,
+    const char **whyp)
+{
+	if (n < 8 || memcmp(line, "SIP/", 4) != 0) {
+		*whyp = "not a response";
+		return RT_ERR_BAD_INPUT;
+	}
+	*whyp = "bad status line";
+	if (memcmp(line, "SIP/2.0 ", 8) != 0 || n < 12 || line[11] != ' ' ||
+	    !sip_is(line[8], SIP_C_DIGIT) || !sip_is(line[9], SIP_C_DIGIT) ||
+	    !sip_is(line[10], SIP_C_DIGIT) || line[8] < '1' || line[8] > '6')
+		return RT_ERR_BAD_INPUT;
+	for (size_t i = 12; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+			return RT_ERR_BAD_INPUT;
+	if (memchr(line + 12, 0x7f, n - 12) != NULL)
+		return RT_ERR_BAD_INPUT;
+	msg->status = (line[8] - '0') * 100 + (line[9] - '0') * 10 + (line[10] - '0');
+	msg->reason.p = line + 12;
+	msg->reason.len = n - 12;
+	*whyp = NULL;
+	return 0;
+}
+
 /* CSeq: 1*DIGIT LWS Method, the number <= 2^31-1, the method ours. */
 static int
 check_cseq(struct rt_sip_msg *msg, const char *v, size_t n, const char **whyp)
@@ -402,7 +429,11 @@ check_cseq(struct rt_sip_msg *msg, const char *v, size_t n, const char **whyp)
 	msg->cseq = (long)num;
 	msg->cseq_method.p = v + m;
 	msg->cseq_method.len = n - m;
-	if (msg->cseq_method.len != msg->method_name.len ||
+	if (msg->status != 0) {
+		/* a response answers the request its CSeq names */
+		msg->method_name = msg->cseq_method;
+		msg->method = method_lookup(v + m, n - m);
+	} else if (msg->cseq_method.len != msg->method_name.len ||
 	    memcmp(msg->cseq_method.p, msg->method_name.p, n - m) != 0) {
 		*whyp = "CSeq method differs";
 		return RT_ERR_BAD_INPUT;
@@ -536,6 +567,8 @@ msg_reset(struct rt_sip_msg *msg)
 
 	msg->method = RT_SIP_OTHER;
 	msg->method_name = msg->ruri = msg->cseq_method = msg->body = empty;
+	msg->status = 0;
+	msg->reason = empty;
 	msg->nheaders = 0;
 	for (int i = 0; i < RT_HDR_COUNT; i++) {
 		msg->first[i] = -1;
@@ -545,8 +578,8 @@ msg_reset(struct rt_sip_msg *msg)
 	msg->max_forwards = msg->content_length = msg->expires = -1;
 }
 
-int
-rt_sip_parse(const char *buf, size_t len, struct rt_sip_msg *msg,
+static int
+sip_parse(const char *buf, size_t len, int response, struct rt_sip_msg *msg,
     const char **whyp)
 {
 	const char *why = NULL;
@@ -560,7 +593,8 @@ rt_sip_parse(const char *buf, size_t len, struct rt_sip_msg *msg,
 		goto out;
 	}
 	if ((r = line_end(buf, len, 0, &end, &why)) != 0 ||
-	    (r = parse_request_line(buf, end, msg, &why)) != 0)
+	    (r = response ? parse_status_line(buf, end, msg, &why) :
+	    parse_request_line(buf, end, msg, &why)) != 0)
 		goto out;
 	for (pos = end + 2;; pos = end + 2) {
 		/*
@@ -616,6 +650,20 @@ rt_sip_parse(const char *buf, size_t len, struct rt_sip_msg *msg,
 	if (whyp != NULL)
 		*whyp = r == 0 ? NULL : why;
 	return r;
+}
+
+int
+rt_sip_parse(const char *buf, size_t len, struct rt_sip_msg *msg,
+    const char **whyp)
+{
+	return sip_parse(buf, len, 0, msg, whyp);
+}
+
+int
+rt_sip_parse_response(const char *buf, size_t len, struct rt_sip_msg *msg,
+    const char **whyp)
+{
+	return sip_parse(buf, len, 1, msg, whyp);
 }
 
 int

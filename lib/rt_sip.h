@@ -134,6 +134,8 @@ struct rt_sip_msg {
 	long content_length;		/* -1 when absent */
 	long expires;			/* -1 when absent */
 	struct rt_sip_str body;
+	int status;			/* a response's code; 0 for a request */
+	struct rt_sip_str reason;	/* a response's reason phrase */
 };
 
 /*
@@ -150,6 +152,19 @@ struct rt_sip_msg {
  * On error *msg holds no usable data.
  */
 int rt_sip_parse(const char *buf, size_t len, struct rt_sip_msg *msg,
+    const char **whyp) RT_WUR;
+
+/*
+ * Parses the one SIP response in buf[0..len) with the same rules, for the
+ * responses a proxy reports to the agent (usage). The status line is
+ * exactly "SIP/2.0 SP 3DIGIT SP Reason-Phrase CRLF" (code 100..699; the
+ * phrase may be empty, no control characters but HTAB); msg->status and
+ * msg->reason are set, and msg->method and msg->method_name are those of
+ * the CSeq (the request answered; msg->ruri stays empty). Reasons as
+ * rt_sip_parse's, with "not a response" and "bad status line" for the
+ * first line.
+ */
+int rt_sip_parse_response(const char *buf, size_t len, struct rt_sip_msg *msg,
     const char **whyp) RT_WUR;
 
 /* The index of the next header line with id after index prev (-1 to

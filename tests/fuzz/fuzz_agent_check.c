@@ -20,7 +20,7 @@
  * the nonce check to the digest-uri, security agreement and broker paths;
  * each "@OLDNONCE@" one made a second more than its lifetime earlier (up
  * to 8 in all). The failure limiters start empty for each input, with
- * small limits.
+ * small limits, and so does the table of requests awaiting a usage report.
  *
  * Asserted (abort() otherwise): every check finishes at once with one of
  * the verdicts the proxy understands, its body made of printable lines
@@ -81,6 +81,8 @@ put_binding(const char *flow, const char *aor, const char *service1,
 	if (service2 != NULL)
 		snprintf(b.assertion.services[b.assertion.nservices++], RT_SERVICE_MAX,
 		    "%s", service2);
+	snprintf(b.assertion.agreement_ref, sizeof(b.assertion.agreement_ref),
+	    "0190f3c2-0000-7000-8000-00000000a9e1");
 	b.assertion.issued_at = T0;
 	b.assertion.not_on_or_after = T0 + 600;
 	if (agent_bindings_put(agent->bindings, &b) != 0)
@@ -95,6 +97,11 @@ limiters_reset(void)
 	agent->fail_source = agent->fail_identity = NULL;
 	if (agent_limiter_new(1, 60, 2, 300, &agent->fail_source) != 0 ||
 	    agent_limiter_new(1, 60, 1, 300, &agent->fail_identity) != 0)
+		abort();
+	/* and the requests awaiting a usage report */
+	agent_pending_free(agent->pending);
+	agent->pending = NULL;
+	if (agent_pending_new(16, 300, &agent->pending) != 0)
 		abort();
 }
 
@@ -139,6 +146,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config.broker_contexts = 1;
 	config.log_level = "err";
 	config.log_dest = "stderr";
+	config.spool = "";
+	config.max_call_duration = 14400;
+	config.usage_pending_time = 300;
+	config.usage_pending_max = 1024;
+	config.usage_batch = 1000;
 	if (agent_new(&config, &agent) != 0)
 		abort();
 	rmdir(dir);	/* not started: the state folder is never used */

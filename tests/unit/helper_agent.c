@@ -228,6 +228,8 @@ agent_put_binding(struct agent_fixture *fx, const char *flow, const char *aor,
 	for (s = strtok_r(list, ",", &save); s != NULL; s = strtok_r(NULL, ",", &save))
 		snprintf(b->assertion.services[b->assertion.nservices++], RT_SERVICE_MAX,
 		    "%s", s);
+	snprintf(b->assertion.agreement_ref, sizeof(b->assertion.agreement_ref),
+	    "0190f3c2-0000-7000-8000-00000000a9e1");
 	snprintf(b->assertion.authn_method, sizeof(b->assertion.authn_method),
 	    "digest-sha256");
 	b->assertion.authn_instant = rt_time_now();

@@ -1,0 +1,600 @@
+/*
+ * The agent's usage spool: one SQLite file (rt_store: WAL,
+ * synchronous=FULL, group commit) with the calls in progress and the
+ * records not yet settled with the broker.
+ *
+ *   open_call  a call answered and not ended: its Call-ID, start and who
+ *              it is billed to. Ending it deletes the row and inserts its
+ *              record in the same transaction: a call is open or billed,
+ *              never both, never neither.
+ *   record     one UsageRecord per row: seq (the drain order), id (UUIDv7),
+ *              event_key (unique: the same report twice is one record),
+ *              state pending -> sent | quarantined, with the broker's
+ *              reason for a quarantine.
+ *
+ * A record leaves "pending" only on the broker's answer: sent rows are
+ * kept spool_keep_sent (their event keys keep late retransmissions from
+ * billing twice) and then deleted; quarantined rows stay until an
+ * operator requeues them. Nothing is ever dropped to make room: with a
+ * max_size, new calls and records are refused (RT_ERR_NOSPACE) once the
+ * live data reaches it, while calls already open can still end.
+ *
+ * Writes run on the store's writer thread (the statements below belong to
+ * its connection); reads for the drainer and the admin use one read-only
+ * connection under a lock. This file: the tables, the statements, the
+ * changes one report makes, life; agent_spool_batch.c: what the drainer,
+ * the sweeper and the admin do with many records at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_spool_int.h"
+#include "rt_log.h"
+#include "rt_x509.h"
+
+#define FLAGS_TEXT_MAX (RT_FLAGS_MAX * RT_SERVICE_MAX)
+
+static const char spool_schema[] =
+    "PRAGMA user_version = 1;"
+    "CREATE TABLE IF NOT EXISTS open_call ("
+    " call_id TEXT PRIMARY KEY NOT NULL,"
+    " start_at INTEGER NOT NULL,"
+    " flow TEXT NOT NULL,"
+    " subscriber TEXT NOT NULL,"
+    " home TEXT NOT NULL,"
+    " assertion_ref TEXT NOT NULL,"
+    " agreement_ref TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS open_call_start ON open_call(start_at);"
+    "CREATE TABLE IF NOT EXISTS record ("
+    " seq INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " event_key TEXT NOT NULL UNIQUE,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'sent', 'quarantined')),"
+    " reason TEXT,"
+    " settled_at INTEGER,"
+    " agreement_ref TEXT NOT NULL,"
+    " assertion_ref TEXT NOT NULL,"
+    " subscriber TEXT NOT NULL,"
+    " home TEXT NOT NULL,"
+    " visited TEXT NOT NULL,"
+    " service TEXT NOT NULL,"
+    " call_id TEXT NOT NULL,"
+    " start_at INTEGER NOT NULL,"
+    " end_at INTEGER NOT NULL,"
+    " quantity INTEGER NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " flags TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS record_state ON record(state, seq);";
+
+const char *const agent_spool_sql[W_N] = {
+	"SELECT 1 FROM record WHERE event_key = ?1",
+	"SELECT start_at, flow, subscriber, home, assertion_ref, agreement_ref "
+	    "FROM open_call WHERE call_id = ?1",
+	"INSERT INTO open_call (call_id, start_at, flow, subscriber, home, "
+	    "assertion_ref, agreement_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	"DELETE FROM open_call WHERE call_id = ?1",
+	"INSERT INTO record (event_key, " RECORD_COLUMNS ") VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+	    "ON CONFLICT (event_key) DO NOTHING",
+	"UPDATE record SET state = 'sent', settled_at = ?2 "
+	    "WHERE id = ?1 AND state = 'pending'",
+	"UPDATE record SET state = 'quarantined', settled_at = ?2, reason = ?3 "
+	    "WHERE id = ?1 AND state = 'pending'",
+	"SELECT call_id FROM open_call WHERE start_at < ?1 ORDER BY start_at "
+	    "LIMIT ?2",
+	"DELETE FROM record WHERE seq IN (SELECT seq FROM record WHERE state = "
+	    "'sent' AND settled_at < ?1 ORDER BY seq LIMIT ?2)",
+	"UPDATE record SET state = 'pending', reason = NULL, settled_at = NULL "
+	    "WHERE state = 'quarantined'",
+	"PRAGMA page_count",
+	"PRAGMA freelist_count",
+};
+
+/* ---- statements ---- */
+
+sqlite3_stmt *
+agent_spool_statement(struct agent_spool *s, enum spool_stmt i)
+{
+	sqlite3_reset(s->w[i]);
+	sqlite3_clear_bindings(s->w[i]);
+	return s->w[i];
+}
+
+int
+agent_spool_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) == SQLITE_OK ? 0 :
+	    RT_ERR_INTERNAL;
+}
+
+/* Steps a statement that returns no row; its changes in *changesp. */
+int
+agent_spool_step_done(struct agent_spool *s, sqlite3 *db, enum spool_stmt i,
+    int *changesp)
+{
+	int rc = sqlite3_step(s->w[i]);
+
+	sqlite3_reset(s->w[i]);
+	if (rc != SQLITE_DONE)
+		return rt_store_error(db, "spool", agent_spool_sql[i]);
+	if (changesp != NULL)
+		*changesp = sqlite3_changes(db);
+	return 0;
+}
+
+/* Steps a query: 1 with a row, 0 without, or RT_ERR_*. The caller resets. */
+int
+agent_spool_step_row(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return rt_store_error(db, "spool", sqlite3_sql(st));
+}
+
+int
+agent_spool_column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (t == NULL || n < 0 || (size_t)n >= cap || memchr(t, '\0', (size_t)n) != NULL)
+		return RT_ERR_BAD_INPUT;
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* ---- records ---- */
+
+static int
+flags_format(const struct rt_usage_record *u, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < u->nflags && i < RT_FLAGS_MAX; i++) {
+		int n = snprintf(out + len, cap - len, "%s%s", i > 0 ? " " : "",
+		    u->flags[i]);
+
+		if (n < 0 || (size_t)n >= cap - len)
+			return RT_ERR_TOO_BIG;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+flags_parse(const char *s, struct rt_usage_record *u)
+{
+	while (*s != '\0') {
+		size_t n = strcspn(s, " ");
+
+		if (n == 0 || n >= sizeof(u->flags[0]) || u->nflags >= RT_FLAGS_MAX)
+			return RT_ERR_BAD_INPUT;
+		memcpy(u->flags[u->nflags], s, n);
+		u->flags[u->nflags++][n] = '\0';
+		s += n;
+		if (*s == ' ' && *++s == '\0')
+			return RT_ERR_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* Inserts u under event_key: 1 when new, 0 when the key was there. */
+static int
+record_insert(struct agent_spool *s, sqlite3 *db, const char *event_key,
+    const struct rt_usage_record *u)
+{
+	sqlite3_stmt *st = agent_spool_statement(s, W_RECORD_INSERT);
+	const char *text[] = {event_key, u->id, u->agreement_ref, u->assertion_ref,
+	    u->subscriber, u->home, u->visited, u->service, u->call_id};
+	char flags[FLAGS_TEXT_MAX];
+	int i = 1, r, changes = 0;
+
+	if (u->quantity > INT64_MAX || flags_format(u, flags, sizeof(flags)) != 0)
+		return RT_ERR_BAD_INPUT;
+	for (size_t k = 0; k < sizeof(text) / sizeof(text[0]); k++)
+		if ((r = agent_spool_bind_text(st, i++, text[k])) != 0)
+			return r;
+	if (sqlite3_bind_int64(st, i++, (sqlite3_int64)u->start) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, i++, (sqlite3_int64)u->end) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, i++, (sqlite3_int64)u->quantity) != SQLITE_OK ||
+	    agent_spool_bind_text(st, i++, u->unit) != 0 ||
+	    sqlite3_bind_text(st, i++, flags, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return RT_ERR_INTERNAL;
+	if ((r = agent_spool_step_done(s, db, W_RECORD_INSERT, &changes)) != 0)
+		return r;
+	return changes > 0;
+}
+
+int
+agent_spool_record_read(sqlite3_stmt *st, int first, struct rt_usage_record *u)
+{
+	char flags[FLAGS_TEXT_MAX];
+	sqlite3_int64 q;
+	int i = first, r;
+
+	memset(u, 0, sizeof(*u));
+	if ((r = agent_spool_column_text(st, i++, u->id, sizeof(u->id))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->agreement_ref,
+	    sizeof(u->agreement_ref))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->assertion_ref,
+	    sizeof(u->assertion_ref))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->subscriber, sizeof(u->subscriber))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->home, sizeof(u->home))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->visited, sizeof(u->visited))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->service, sizeof(u->service))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, u->call_id, sizeof(u->call_id))) != 0)
+		return r;
+	u->start = (time_t)sqlite3_column_int64(st, i++);
+	u->end = (time_t)sqlite3_column_int64(st, i++);
+	if ((q = sqlite3_column_int64(st, i++)) < 0)
+		return RT_ERR_BAD_INPUT;
+	u->quantity = (uint64_t)q;
+	if ((r = agent_spool_column_text(st, i++, u->unit, sizeof(u->unit))) != 0 ||
+	    (r = agent_spool_column_text(st, i++, flags, sizeof(flags))) != 0)
+		return r;
+	return flags_parse(flags, u);
+}
+
+static int
+key_exists(struct agent_spool *s, sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *st = agent_spool_statement(s, W_KEY_EXISTS);
+	int r;
+
+	if ((r = agent_spool_bind_text(st, 1, key)) != 0)
+		return r;
+	r = agent_spool_step_row(db, st);
+	sqlite3_reset(st);
+	return r;
+}
+
+/* RT_ERR_NOSPACE when the live data reached max_size (0: no cap). */
+static int
+room_left(struct agent_spool *s, sqlite3 *db)
+{
+	long long pages, free_pages;
+	int r;
+
+	if (s->max_size <= 0)
+		return 0;
+	if ((r = agent_spool_step_row(db, agent_spool_statement(s, W_PAGES))) != 1)
+		return r < 0 ? r : RT_ERR_IO;
+	pages = sqlite3_column_int64(s->w[W_PAGES], 0);
+	sqlite3_reset(s->w[W_PAGES]);
+	if ((r = agent_spool_step_row(db, agent_spool_statement(s, W_FREE_PAGES))) != 1)
+		return r < 0 ? r : RT_ERR_IO;
+	free_pages = sqlite3_column_int64(s->w[W_FREE_PAGES], 0);
+	sqlite3_reset(s->w[W_FREE_PAGES]);
+	return (pages - free_pages) * s->page_size >= s->max_size ? RT_ERR_NOSPACE : 0;
+}
+
+static void
+call_key(const char *call_id, char *out, size_t cap)
+{
+	snprintf(out, cap, "call:%s", call_id);
+}
+
+/* ---- operations (on the writer thread) ---- */
+
+static int
+apply_open(struct agent_spool *s, sqlite3 *db, struct agent_spool_op *op)
+{
+	char key[RT_TEXT_MAX + 8];
+	sqlite3_stmt *st;
+	int r, i = 1;
+
+	call_key(op->call_id, key, sizeof(key));
+	op->outcome = AGENT_SPOOL_REPEAT;
+	/* ended already (a late retransmission of the 2xx), or open */
+	if ((r = key_exists(s, db, key)) != 0)
+		return r < 0 ? r : 0;
+	st = agent_spool_statement(s, W_OPEN_GET);
+	if ((r = agent_spool_bind_text(st, 1, op->call_id)) != 0)
+		return r;
+	r = agent_spool_step_row(db, st);
+	sqlite3_reset(st);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if ((r = room_left(s, db)) != 0)
+		return r;
+	st = agent_spool_statement(s, W_OPEN_INSERT);
+	if (agent_spool_bind_text(st, i++, op->call_id) != 0 ||
+	    sqlite3_bind_int64(st, i++, (sqlite3_int64)op->at) != SQLITE_OK ||
+	    agent_spool_bind_text(st, i++, op->party.flow) != 0 ||
+	    agent_spool_bind_text(st, i++, op->party.subscriber) != 0 ||
+	    agent_spool_bind_text(st, i++, op->party.home) != 0 ||
+	    agent_spool_bind_text(st, i++, op->party.assertion_ref) != 0 ||
+	    agent_spool_bind_text(st, i++, op->party.agreement_ref) != 0)
+		return RT_ERR_INTERNAL;
+	if ((r = agent_spool_step_done(s, db, W_OPEN_INSERT, NULL)) != 0)
+		return r;
+	op->outcome = AGENT_SPOOL_STORED;
+	op->delta_open = 1;
+	return 0;
+}
+
+/* The record of the open call call_id ended at end (capped at the
+ * maximum duration): *u, or 0 when there is no such call. */
+static int
+open_call_record(struct agent_spool *s, sqlite3 *db, const char *call_id,
+    time_t end, struct rt_usage_record *u)
+{
+	sqlite3_stmt *st = agent_spool_statement(s, W_OPEN_GET);
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	if ((r = agent_spool_bind_text(st, 1, call_id)) != 0)
+		return r;
+	if ((r = agent_spool_step_row(db, st)) != 1)
+		goto out;
+	u->start = (time_t)sqlite3_column_int64(st, 0);
+	if (agent_spool_column_text(st, 2, u->subscriber, sizeof(u->subscriber)) != 0 ||
+	    agent_spool_column_text(st, 3, u->home, sizeof(u->home)) != 0 ||
+	    agent_spool_column_text(st, 4, u->assertion_ref, sizeof(u->assertion_ref)) != 0 ||
+	    agent_spool_column_text(st, 5, u->agreement_ref, sizeof(u->agreement_ref)) != 0) {
+		r = RT_ERR_INTERNAL;
+		goto out;
+	}
+	snprintf(u->call_id, sizeof(u->call_id), "%s", call_id);
+	snprintf(u->visited, sizeof(u->visited), "%s", s->visited);
+	snprintf(u->service, sizeof(u->service), "voice");
+	snprintf(u->unit, sizeof(u->unit), "second");
+	u->end = end < u->start ? u->start : end;
+	if (u->end - u->start > s->max_call_duration) {
+		u->end = u->start + s->max_call_duration;
+		snprintf(u->flags[u->nflags++], RT_SERVICE_MAX, "max-duration");
+	}
+	u->quantity = (uint64_t)(u->end - u->start);
+	/* UUIDv7 of when the record is made: the spool's order is time's */
+	if ((r = rt_uuid_v7(rt_time_now_ms(), u->id)) == 0)
+		r = 1;
+ out:
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Ends the open call call_id at end: its record in, the row out. */
+int
+agent_spool_close_call(struct agent_spool *s, sqlite3 *db, const char *call_id,
+    time_t end, struct agent_spool_op *op)
+{
+	struct rt_usage_record u;
+	char key[RT_TEXT_MAX + 8];
+	int r, changes = 0;
+
+	call_key(call_id, key, sizeof(key));
+	if ((r = open_call_record(s, db, call_id, end, &u)) <= 0) {
+		if (r < 0)
+			return r;
+		/* no open call: ended before (a retransmitted BYE), or never */
+		if ((r = key_exists(s, db, key)) < 0)
+			return r;
+		op->outcome = r ? AGENT_SPOOL_REPEAT : AGENT_SPOOL_NONE;
+		return 0;
+	}
+	if ((r = record_insert(s, db, key, &u)) < 0)
+		return r;
+	op->outcome = r ? AGENT_SPOOL_STORED : AGENT_SPOOL_REPEAT;
+	op->delta_pending += r;
+	if ((r = agent_spool_bind_text(agent_spool_statement(s, W_OPEN_DELETE), 1,
+	    call_id)) != 0 ||
+	    (r = agent_spool_step_done(s, db, W_OPEN_DELETE, &changes)) != 0)
+		return r;
+	op->delta_open -= changes;
+	if (u.nflags > 0)
+		log_warn("event=call_closed_at_max call_id=%s subscriber=%s seconds=%llu",
+		    call_id, u.subscriber, (unsigned long long)u.quantity);
+	return 0;
+}
+
+static int
+apply_record(struct agent_spool *s, sqlite3 *db, struct agent_spool_op *op)
+{
+	int r;
+
+	if (s->max_size > 0 && (r = room_left(s, db)) != 0) {
+		int seen = key_exists(s, db, op->event_key);
+
+		if (seen < 0)
+			return seen;
+		if (!seen)
+			return r;
+	}
+	if ((r = record_insert(s, db, op->event_key, &op->record)) < 0)
+		return r;
+	op->outcome = r ? AGENT_SPOOL_STORED : AGENT_SPOOL_REPEAT;
+	op->delta_pending = r;
+	return 0;
+}
+
+static int
+op_apply(sqlite3 *db, void *arg)
+{
+	struct agent_spool_op *op = arg;
+	struct agent_spool *s = op->spool;
+
+	op->delta_pending = op->delta_open = 0;
+	switch (op->kind) {
+	case AGENT_SPOOL_OPEN:
+		return apply_open(s, db, op);
+	case AGENT_SPOOL_CLOSE:
+		return agent_spool_close_call(s, db, op->call_id, op->at, op);
+	case AGENT_SPOOL_RECORD:
+		return apply_record(s, db, op);
+	}
+	return RT_ERR_INTERNAL;
+}
+
+/* After the commit: the counts follow what is on disk. */
+static void
+op_done(void *arg, int err)
+{
+	struct agent_spool_op *op = arg;
+	struct agent_spool *s = op->spool;
+
+	if (err == 0) {
+		atomic_fetch_add(&s->pending, op->delta_pending);
+		atomic_fetch_add(&s->open_calls, op->delta_open);
+	}
+	op->done(op, err);
+}
+
+void
+agent_spool_submit(struct agent_spool *s, struct agent_spool_op *op)
+{
+	op->spool = s;
+	op->op.apply = op_apply;
+	op->op.done = op_done;
+	op->op.arg = op;
+	if (op->kind == AGENT_SPOOL_RECORD && op->record.id[0] == '\0' &&
+	    rt_uuid_v7(rt_time_now_ms(), op->record.id) != 0) {
+		op->done(op, RT_ERR_CRYPTO);
+		return;
+	}
+	rt_store_submit(s->store, &op->op);
+}
+
+/* ---- life ---- */
+
+static int
+prepare_apply(sqlite3 *db, void *arg)
+{
+	struct agent_spool *s = arg;
+	sqlite3_stmt *ps = NULL;
+
+	for (int i = 0; i < W_N; i++)
+		if (sqlite3_prepare_v3(db, agent_spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->w[i], NULL) != SQLITE_OK)
+			return rt_store_error(db, "spool", "prepare");
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &ps, NULL) != SQLITE_OK ||
+	    sqlite3_step(ps) != SQLITE_ROW) {
+		sqlite3_finalize(ps);
+		return rt_store_error(db, "spool", "page_size");
+	}
+	s->page_size = sqlite3_column_int64(ps, 0);
+	sqlite3_finalize(ps);
+	return 0;
+}
+
+static int
+barrier_apply(sqlite3 *db, void *arg)
+{
+	(void)db;
+	(void)arg;
+	return 0;
+}
+
+/* The counts at open, from what the file holds. */
+static int
+count_rows(struct agent_spool *s)
+{
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(s->reader, "SELECT state, count(*) FROM record GROUP "
+	    "BY state UNION ALL SELECT 'open', count(*) FROM open_call", -1, &q,
+	    NULL) != SQLITE_OK)
+		return rt_store_error(s->reader, "spool", "count");
+	while ((r = agent_spool_step_row(s->reader, q)) == 1) {
+		const char *state = (const char *)sqlite3_column_text(q, 0);
+		int64_t n = sqlite3_column_int64(q, 1);
+
+		if (state == NULL)
+			continue;
+		if (strcmp(state, "pending") == 0)
+			atomic_store(&s->pending, n);
+		else if (strcmp(state, "sent") == 0)
+			atomic_store(&s->sent, n);
+		else if (strcmp(state, "quarantined") == 0)
+			atomic_store(&s->quarantined, n);
+		else if (strcmp(state, "open") == 0)
+			atomic_store(&s->open_calls, n);
+	}
+	sqlite3_finalize(q);
+	return r < 0 ? r : 0;
+}
+
+int
+agent_spool_open(const char *path, const char *visited, long long max_size,
+    long max_call_duration, struct agent_spool **sp)
+{
+	struct rt_store_opts opts = {.path = path, .name = "spool",
+	    .schema = spool_schema};
+	struct agent_spool *s;
+	int r;
+
+	*sp = NULL;
+	if (!rt_realm_valid(visited) || max_call_duration <= 0)
+		return RT_ERR_BAD_INPUT;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return RT_ERR_NOMEM;
+	pthread_mutex_init(&s->read_lock, NULL);
+	snprintf(s->visited, sizeof(s->visited), "%s", visited);
+	s->max_size = max_size;
+	s->max_call_duration = max_call_duration;
+	if ((r = rt_store_open(&opts, &s->store)) != 0 ||
+	    (r = rt_store_run(s->store, prepare_apply, s)) != 0 ||
+	    (r = rt_store_reader(s->store, &s->reader)) != 0)
+		goto out;
+	if (sqlite3_prepare_v3(s->reader, "SELECT " RECORD_COLUMNS ", seq FROM record "
+	    "WHERE state = 'pending' ORDER BY seq LIMIT ?1", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->read_pending, NULL) != SQLITE_OK) {
+		r = rt_store_error(s->reader, "spool", "prepare");
+		goto out;
+	}
+	if ((r = count_rows(s)) != 0)
+		goto out;
+	log_info("event=spool_open path=%s pending=%lld quarantined=%lld open_calls=%lld",
+	    path, (long long)atomic_load(&s->pending),
+	    (long long)atomic_load(&s->quarantined),
+	    (long long)atomic_load(&s->open_calls));
+	*sp = s;
+	s = NULL;
+ out:
+	if (s != NULL)
+		log_err("event=spool_open_failed path=%s reason=%s", path, rt_errname(r));
+	agent_spool_close(s);
+	return r;
+}
+
+void
+agent_spool_close(struct agent_spool *s)
+{
+	if (s == NULL)
+		return;
+	/*
+	 * The writer's statements go before the store closes its connection.
+	 * Nothing submits any more: once an operation queued now is done
+	 * (even failed, as on a read-only disk), the writer is idle and the
+	 * connection is ours.
+	 */
+	if (s->store != NULL)
+		(void)!rt_store_run(s->store, barrier_apply, NULL);
+	for (int i = 0; i < W_N; i++)
+		sqlite3_finalize(s->w[i]);
+	rt_store_close(s->store);
+	sqlite3_finalize(s->read_pending);
+	sqlite3_close(s->reader);
+	pthread_mutex_destroy(&s->read_lock);
+	free(s);
+}
+
+const char *
+agent_spool_path(const struct agent_spool *s)
+{
+	return rt_store_path(s->store);
+}
+
+struct rt_store *
+agent_spool_store(struct agent_spool *s)
+{
+	return s->store;
+}
