@@ -354,6 +354,8 @@ ledger_record_put(struct broker_ledger *l, sqlite3 *db, struct ledger_chain *c,
 	memcpy(c->hash, hash, RT_SHA256_LEN);
 	c->dirty = 1;
 	c->added[origin]++;
+	if (origin == BROKER_ORIGIN_PARTNER && u->nflags > 0)
+		c->flagged[origin]++;
 	*addedp = 1;
 	if (l->checkpoint_records > 0 &&
 	    c->pseq - c->checkpoint_pseq >= l->checkpoint_records)

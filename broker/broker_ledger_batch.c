@@ -196,11 +196,7 @@ batch_in_records(struct broker_ledger *l, sqlite3 *db, struct broker_ledger_batc
 		if (r != 0)
 			goto out;
 		bi->stored++;
-		if (ours > 0) {
-			bi->flagged++;
-			if (added)
-				c->flagged[BROKER_ORIGIN_PARTNER]++;
-		}
+		bi->flagged += ours > 0;
 	}
 	r = ledger_chains_flush(l, db, cs);
  out:
