@@ -200,6 +200,40 @@ side_open(struct side *s, const struct broker_reconcile_opts *o,
 	return 0;
 }
 
+struct open_job {
+	struct side *s;
+	const struct broker_reconcile_opts *o;
+	struct recon_report *rep;
+	int r;
+};
+
+static void *
+open_main(void *arg)
+{
+	struct open_job *job = arg;
+
+	job->r = side_open(job->s, job->o, job->rep, 1);
+	return NULL;
+}
+
+/* Both signatures are checked at once, theirs in a second thread: each
+ * check reads its whole file. */
+static int
+sides_open(struct side *s, const struct broker_reconcile_opts *o,
+    struct recon_report *rep)
+{
+	struct open_job job = {&s[1], o, rep, RT_ERR_INTERNAL};
+	pthread_t t;
+	int r, threaded = pthread_create(&t, NULL, open_main, &job) == 0;
+
+	r = side_open(&s[0], o, rep, 0);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		open_main(&job);
+	return r != 0 ? r : job.r;
+}
+
 static int
 side_start(struct side *s)
 {
@@ -491,11 +525,9 @@ broker_reconcile_run(const struct broker_reconcile_opts *o, char *err, size_t er
 	s[0].path = o->ours;
 	s[1].name = "theirs";
 	s[1].path = o->theirs;
-	for (int i = 0; i < RECON_SIDES; i++) {
-		if ((r = side_open(&s[i], o, rep, i)) != 0) {
-			snprintf(err, errcap, "%s", s[i].err);
-			goto out;
-		}
+	if ((r = sides_open(s, o, rep)) != 0) {
+		snprintf(err, errcap, "%s", s[0].err[0] ? s[0].err : s[1].err);
+		goto out;
 	}
 	if (headers_check(o, rep, err, errcap) != 0 ||
 	    recon_report_open(rep, o->csv, o->html, err, errcap) != 0)

@@ -94,7 +94,8 @@ rt_export_totals_add(struct rt_export_totals *tt, const struct rt_usage_record *
 	for (size_t i = tt->n; i > 0; i--) {
 		struct rt_export_total *c = &tt->t[i - 1];
 
-		if (strcmp(c->service, u->service) == 0 &&
+		if (c->service[0] == u->service[0] && c->home[0] == u->home[0] &&
+		    c->unit[0] == u->unit[0] && strcmp(c->service, u->service) == 0 &&
 		    strcmp(c->home, u->home) == 0 &&
 		    strcmp(c->visited, u->visited) == 0 &&
 		    strcmp(c->unit, u->unit) == 0) {

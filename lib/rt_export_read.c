@@ -104,22 +104,70 @@ is_token(const char *s)
 	return 1;
 }
 
+/* A lowercase 8-4-4-4-12 UUID (the schema's pattern). */
 int
 rt_export_uuid_ok(const char *s)
 {
-	if (!rt_uuid_valid(s))
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'F')
+	for (int i = 0; i < RT_UUID_STR_LEN; i++) {
+		char c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return 0;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return 0;
+	}
+	return s[RT_UUID_STR_LEN] == '\0';
+}
+
+static int
+digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		*v = *v * 10 + (s[i] - '0');
+	}
 	return 1;
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SSZ", the form exports are written in, without the
+ * C library's time zone machinery (timegm was a tenth of the reading);
+ * any other form goes to rt_time_parse.
+ */
+int
+rt_export_time_parse(const char *s, time_t *tp)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d, hh, mm, ss;
+	long long era, yoe, doy, doe, days;
+
+	if (strlen(s) != RT_TIME_STR_LEN || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	    !digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) ||
+	    !digits(s + 17, 2, &ss) || y < 1970 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1] || hh > 23 || mm > 59 || ss > 59 ||
+	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+		return rt_time_parse(s, tp);
+	/* days from civil (proleptic Gregorian), as in H. Hinnant's algorithm */
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	*tp = (time_t)(days * 86400 + hh * 3600 + mm * 60 + ss);
+	return 0;
 }
 
 int
 rt_export_unit_ok(const char *s)
 {
 	for (int i = 0; units[i] != NULL; i++)
-		if (strcmp(units[i], s) == 0)
+		if (s[0] == units[i][0] && strcmp(units[i], s) == 0)
 			return 1;
 	return 0;
 }
@@ -130,8 +178,26 @@ rt_export_token_ok(const char *s)
 	return is_token(s);
 }
 
+/* Whether s is one of the realms already found valid (else checks it
+ * and remembers it): the two realms of a settlement repeat on every line. */
+static int
+realm_ok(struct rt_export_check_cache *c, const char *s)
+{
+	for (int i = 0; c != NULL && i < 2; i++)
+		if (c->realm[i][0] != '\0' && strcmp(c->realm[i], s) == 0)
+			return 1;
+	if (!rt_realm_valid(s))
+		return 0;
+	if (c != NULL) {
+		memcpy(c->realm[c->next], s, strlen(s) + 1);
+		c->next ^= 1;
+	}
+	return 1;
+}
+
 int
-rt_export_item_check(const struct rt_export_item *item, const char **why)
+rt_export_item_check_cached(const struct rt_export_item *item, const char **why,
+    struct rt_export_check_cache *c)
 {
 	const struct rt_usage_record *u = &item->u;
 	size_t sub = strlen(u->subscriber);
@@ -139,15 +205,16 @@ rt_export_item_check(const struct rt_export_item *item, const char **why)
 	*why = NULL;
 	if (!rt_export_uuid_ok(u->id))
 		*why = "bad id";
-	else if (!rt_export_uuid_ok(u->agreement_ref))
+	else if ((c == NULL || strcmp(c->agreement, u->agreement_ref) != 0) &&
+	    !rt_export_uuid_ok(u->agreement_ref))
 		*why = "bad agreement";
 	else if (!rt_export_uuid_ok(u->assertion_ref))
 		*why = "bad assertion";
 	else if (sub < 5 || !rt_sip_uri_valid(u->subscriber))
 		*why = "bad subscriber";
-	else if (!rt_realm_valid(u->home))
+	else if (!realm_ok(c, u->home))
 		*why = "bad home realm";
-	else if (!rt_realm_valid(u->visited))
+	else if (!realm_ok(c, u->visited))
 		*why = "bad visited realm";
 	else if (!is_token(u->service))
 		*why = "bad service";
@@ -162,7 +229,28 @@ rt_export_item_check(const struct rt_export_item *item, const char **why)
 	for (int i = 0; *why == NULL && i < u->nflags; i++)
 		if (!is_token(u->flags[i]))
 			*why = "bad flag";
+	if (*why == NULL && c != NULL)
+		memcpy(c->agreement, u->agreement_ref, sizeof(c->agreement));
 	return *why == NULL ? 0 : RT_ERR_SCHEMA;
+}
+
+int
+rt_export_item_check(const struct rt_export_item *item, const char **why)
+{
+	return rt_export_item_check_cached(item, why, NULL);
+}
+
+/* Clears what a record may leave unset (the rest is always written):
+ * cheaper than clearing the whole item, which is mostly string space. */
+void
+rt_export_item_reset(struct rt_export_item *item)
+{
+	item->u.call_id[0] = '\0';
+	item->u.nflags = 0;
+	item->amount_minor = 0;
+	item->has_amount = 0;
+	item->unpriced[0] = '\0';
+	item->where = 0;
 }
 
 /* ---- CSV ---- */
@@ -171,6 +259,11 @@ enum {
 	C_ID, C_AGREEMENT, C_ASSERTION, C_SUBSCRIBER, C_HOME, C_VISITED,
 	C_SERVICE, C_CALL_ID, C_START, C_END, C_QUANTITY, C_UNIT, C_AMOUNT,
 	C_FLAGS, C_UNPRICED
+};
+
+/* The bytes that end or break an unquoted field. */
+static const uint8_t csv_special[256] = {
+	[0] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1, [','] = 1,
 };
 
 /*
@@ -220,14 +313,19 @@ csv_parse_row(struct rt_export_reader *r)
 				return rt_export_fail(r, RT_ERR_BAD_INPUT,
 				    "text after a closing quote");
 		}
-		while (p < e && *p != ',' && *p != '\r' && *p != '\n') {
-			if (*p == '"' || *p == '\0')
-				return rt_export_fail(r, RT_ERR_BAD_INPUT,
-				    *p == '"' ? "quote inside an unquoted field" : "NUL byte");
-			if ((size_t)(p - start) >= RT_EXPORT_LINE_MAX)
+		{
+			/* the plain bytes of the field, one table look-up each */
+			const uint8_t *stop = e - start > RT_EXPORT_LINE_MAX ?
+			    start + RT_EXPORT_LINE_MAX : e;
+
+			while (p < stop && !csv_special[*p])
+				*out++ = (char)*p++;
+			if (p == stop && stop != e)
 				return rt_export_fail(r, RT_ERR_TOO_BIG,
 				    "line longer than %d bytes", RT_EXPORT_LINE_MAX);
-			*out++ = (char)*p++;
+			if (p < e && (*p == '"' || *p == '\0'))
+				return rt_export_fail(r, RT_ERR_BAD_INPUT,
+				    *p == '"' ? "quote inside an unquoted field" : "NUL byte");
 		}
 		if (p == e) {
 			if (!r->eof)
@@ -454,7 +552,7 @@ csv_next(struct rt_export_reader *r, struct rt_export_item *item)
 			return rt_export_fail(r, RT_ERR_BAD_INPUT, "a record after the totals");
 		break;
 	}
-	memset(item, 0, sizeof(*item));
+	rt_export_item_reset(item);
 	item->where = r->line;
 	if (copy_field(r, u->id, sizeof(u->id), C_ID, "id") != 0 ||
 	    copy_field(r, u->agreement_ref, sizeof(u->agreement_ref), C_AGREEMENT, "agreement") != 0 ||
@@ -467,8 +565,8 @@ csv_next(struct rt_export_reader *r, struct rt_export_item *item)
 	    copy_field(r, u->unit, sizeof(u->unit), C_UNIT, "unit") != 0 ||
 	    copy_field(r, item->unpriced, sizeof(item->unpriced), C_UNPRICED, "unpriced") != 0)
 		return r->failed;
-	if (rt_time_parse(r->fields[C_START], &u->start) != 0 ||
-	    rt_time_parse(r->fields[C_END], &u->end) != 0)
+	if (rt_export_time_parse(r->fields[C_START], &u->start) != 0 ||
+	    rt_export_time_parse(r->fields[C_END], &u->end) != 0)
 		return rt_export_fail(r, RT_ERR_SCHEMA, "bad start or end time");
 	if (!parse_u64_field(r->fields[C_QUANTITY], &u->quantity))
 		return rt_export_fail(r, RT_ERR_SCHEMA, "bad quantity");
@@ -477,7 +575,7 @@ csv_next(struct rt_export_reader *r, struct rt_export_item *item)
 	item->has_amount = 1;
 	if ((ret = csv_flags(r, u, r->fields[C_FLAGS])) != 0)
 		return ret;
-	if (rt_export_item_check(item, &why) != 0)
+	if (rt_export_item_check_cached(item, &why, &r->cache) != 0)
 		return rt_export_fail(r, RT_ERR_SCHEMA, "%s", why);
 	return 1;
 }

@@ -11,6 +11,13 @@
 
 #include "rt_export_read.h"
 
+/* What rt_export_item_check need not check again on the next record. */
+struct rt_export_check_cache {
+	char realm[2][RT_REALM_MAX];
+	int next;
+	char agreement[RT_ID_MAX];
+};
+
 struct rt_export_reader {
 	enum rt_export_format format;
 	/* input: a FILE or bytes in memory */
@@ -35,6 +42,7 @@ struct rt_export_reader {
 	char *fields[RT_EXPORT_CSV_COLUMNS];
 	int nfields;
 	/* both */
+	struct rt_export_check_cache cache;
 	uint64_t nrecords;
 	int in_totals;
 	int done;
@@ -51,7 +59,12 @@ int rt_export_fail(struct rt_export_reader *r, int err, const char *fmt, ...)
 /* Reads up to cap bytes from the source (hashing them): n, 0 at EOF, -1. */
 ssize_t rt_export_src_read(struct rt_export_reader *r, uint8_t *out, size_t cap);
 int rt_export_header_check(struct rt_export_reader *r);
+void rt_export_item_reset(struct rt_export_item *item);
+int rt_export_item_check_cached(const struct rt_export_item *item,
+    const char **why, struct rt_export_check_cache *c);
 int rt_export_uuid_ok(const char *s);
+/* rt_time_parse, fast for the "YYYY-MM-DDTHH:MM:SSZ" of exports. */
+int rt_export_time_parse(const char *s, time_t *tp);
 int rt_export_unit_ok(const char *s);
 int rt_export_token_ok(const char *s);
 

@@ -248,7 +248,8 @@ xml_header(struct rt_export_reader *r)
 int
 rt_export_xml_open(struct rt_export_reader *r)
 {
-	r->xr = xmlReaderForIO(xml_read, xml_close, r, NULL, "UTF-8", XML_PARSE_NONET);
+	r->xr = xmlReaderForIO(xml_read, xml_close, r, NULL, "UTF-8",
+	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
 	if (r->xr == NULL)
 		return rt_export_fail(r, RT_ERR_NOMEM, "cannot start the XML reader");
 	xmlTextReaderSetErrorHandler(r->xr, xml_error, r);
@@ -297,7 +298,7 @@ record_value(struct rt_export_reader *r, struct rt_export_item *item, int k,
 	size_t n = strlen(text);
 
 	if (k == F_START || k == F_END) {
-		if (rt_time_parse(text, k == F_START ? &u->start : &u->end) != 0)
+		if (rt_export_time_parse(text, k == F_START ? &u->start : &u->end) != 0)
 			return rt_export_fail(r, RT_ERR_SCHEMA, "bad <%s>", record_fields[k].name);
 		return 0;
 	}
@@ -354,7 +355,7 @@ xml_record(struct rt_export_reader *r, struct rt_export_item *item)
 	const char *why;
 	int pos = 0, nodes = 0, t, ret;
 
-	memset(item, 0, sizeof(*item));
+	rt_export_item_reset(item);
 	item->where = ++r->nrecords;
 	if ((ret = record_attrs(r, item)) != 0)
 		return ret;
@@ -389,7 +390,7 @@ xml_record(struct rt_export_reader *r, struct rt_export_item *item)
 	for (int k = pos; k < F_COUNT; k++)
 		if (!record_fields[k].optional)
 			return rt_export_fail(r, RT_ERR_SCHEMA, "missing <%s>", record_fields[k].name);
-	if (rt_export_item_check(item, &why) != 0)
+	if (rt_export_item_check_cached(item, &why, &r->cache) != 0)
 		return rt_export_fail(r, RT_ERR_SCHEMA, "%s", why);
 	return 1;
 }
