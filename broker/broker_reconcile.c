@@ -364,12 +364,12 @@ compare(struct recon_report *rep, const struct rt_export_item *a,
 	field_diff(detail, sizeof(detail), "subscriber", x->subscriber, y->subscriber);
 	field_diff(detail, sizeof(detail), "call_id", x->call_id, y->call_id);
 	field_diff(detail, sizeof(detail), "unit", x->unit, y->unit);
-	if (x->start != y->start || x->end != y->end) {
-		snprintf(ta, sizeof(ta), "%lld+%llds", (long long)x->start,
-		    (long long)(x->end - x->start));
-		snprintf(tb, sizeof(tb), "%lld+%llds", (long long)y->start,
-		    (long long)(y->end - y->start));
-		field_diff(detail, sizeof(detail), "time", ta, tb);
+	/* the end is a measurement, like the quantity it goes with: only the
+	 * start says which call or message this is */
+	if (x->start != y->start) {
+		rt_time_format(x->start, ta);
+		rt_time_format(y->start, tb);
+		field_diff(detail, sizeof(detail), "start", ta, tb);
 	}
 	if (detail[0] != '\0')
 		recon_report_add(rep, RECON_MISMATCH, a, b, detail);

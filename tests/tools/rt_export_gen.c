@@ -15,49 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_records.h"
 #include "rt_codec.h"
 #include "rt_export.h"
 #include "rt_log.h"
 
-#define NOV1 1793491200	/* 2026-11-01T00:00:00Z */
-
-static void
-gen_record(uint64_t i, const char *agreement, const char *issuer,
-    const char *partner, struct rt_usage_record *u, int64_t *amount)
-{
-	/* the same two realms in the same roles whoever issues the file */
-	const char *a = strcmp(issuer, partner) < 0 ? issuer : partner;
-	const char *b = a == issuer ? partner : issuer;
-	const char *home = i % 3 == 0 ? a : b, *visited = i % 3 == 0 ? b : a;
-
-	memset(u, 0, sizeof(*u));
-	snprintf(u->id, sizeof(u->id), "019a6b1e-%04x-7000-8000-%012llx",
-	    (unsigned)((i >> 20) & 0xffff), (unsigned long long)(i & 0xffffffffffffULL));
-	snprintf(u->agreement_ref, sizeof(u->agreement_ref), "%s", agreement);
-	snprintf(u->assertion_ref, sizeof(u->assertion_ref),
-	    "0190f5a2-7b3c-4def-8123-%012llx",
-	    (unsigned long long)((i / 10) & 0xffffffffffffULL));
-	snprintf(u->subscriber, sizeof(u->subscriber), "sip:user%" PRIu64 "@%s",
-	    i % 100000, home);
-	snprintf(u->home, sizeof(u->home), "%s", home);
-	snprintf(u->visited, sizeof(u->visited), "%s", visited);
-	snprintf(u->call_id, sizeof(u->call_id), "%016" PRIx64 "@sbc.%s", i * 2654435761u,
-	    visited);
-	u->start = NOV1 + (time_t)(i % 2500000);
-	if (i % 4 == 3) {
-		snprintf(u->service, sizeof(u->service), "message");
-		snprintf(u->unit, sizeof(u->unit), "message");
-		u->quantity = 1 + i % 3;
-		u->end = u->start;
-		*amount = (int64_t)u->quantity * 2;
-	} else {
-		snprintf(u->service, sizeof(u->service), "voice");
-		snprintf(u->unit, sizeof(u->unit), "second");
-		u->quantity = i % 3600;
-		u->end = u->start + (time_t)u->quantity;
-		*amount = (int64_t)((u->quantity * 12 * 2 + 60) / 120);
-	}
-}
+#define NOV1 GEN_NOV1
 
 int
 main(int argc, char **argv)
@@ -132,7 +95,7 @@ main(int argc, char **argv)
 
 		if (skip > 0 && i % skip == skip - 1)
 			continue;
-		gen_record(i, agreement, issuer, partner, &u, &amount);
+		gen_record(i, agreement, agreement, issuer, partner, &u, &amount);
 		r = csv ? rt_export_csv_record(&u, amount, NULL, &buf) :
 		    rt_export_encode_priced_record(&u, amount, NULL, &buf);
 		if (r == 0)
