@@ -299,6 +299,9 @@ agent_broker_start(struct agent *a)
 
 	if ((a->bslots = calloc((size_t)ac->broker_contexts, sizeof(*a->bslots))) == NULL)
 		return RT_ERR_NOMEM;
+	pthread_mutex_lock(&a->block);
+	a->bstopping = 0;	/* started again after a stop */
+	pthread_mutex_unlock(&a->block);
 	if (nng_req0_open(&a->bsock) != 0 ||
 	    nng_socket_set_ms(a->bsock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
 	    nng_socket_set_size(a->bsock, NNG_OPT_RECVMAXSZ, 256 * 1024) != 0 ||

@@ -3,7 +3,10 @@
 # a federation CA, two operators (home.example, visited.example), their
 # agreement, alice provisioned at home; both brokers, the visited agent and
 # the visited Kamailio; sipp registers alice through the visited Kamailio,
-# sends a MESSAGE and makes a call to a sipp UAS. Then the negative runs.
+# sends a MESSAGE and makes a call to a sipp UAS. Kamailio reports usage to
+# the agent: the MESSAGE, the calls (whole seconds from 200 to BYE) and a
+# registration where the agreement bills it are records in the agent's
+# spool, and refused requests are none. Then the negative runs.
 set -u
 . "$(dirname "$0")/common.inc"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,8 +40,9 @@ agreement() {	# file services...
 	    "$PKI" agreement sign --key visited.example/visited.example.key \
 	    --cert visited.example/visited.example.crt "agreements/$f.xml" >/dev/null
 }
-# voice and message; not "video" (the no-service run asks for nothing else)
-agreement hv voice:minute:12 message:message:2
+# voice, message and registration; not "video" (the no-service run asks for
+# nothing else)
+agreement hv voice:minute:12 message:message:2 registration:event:1
 
 HOME_PORT=$(free_port)
 VISITED_PORT=$(free_port)
@@ -97,6 +101,8 @@ ok "alice is provisioned at home" add_sub alice 'Roam-Wide-2026!' voice,message
 ok "bob (message only) is provisioned" add_sub bob 'Sunny-Harbor-77' message
 ok "carol is provisioned (she will be locked out)" add_sub carol 'Quiet-Forest-31' voice,message
 ok "dave is provisioned for video only (not in the agreement)" add_sub dave 'Tall-Mountain-48' video
+ok "erin is provisioned for message and registration" \
+    add_sub erin 'Bright-River-52' message,registration
 ok "the subscriber list shows alice, never a password" \
     eval '"$BROKER" subscriber list -c home.example.conf | grep -q "sip:alice@home.example" &&
     ! "$BROKER" subscriber list -c home.example.conf | grep -q "Roam-Wide"'
@@ -135,17 +141,40 @@ start uas sipp -sf "$SCEN/uas.xml" -i 127.0.0.1 -p "$UAS_PORT" -trace_msg \
 sleep 1
 now_date() { LC_ALL=C date -u -d "${1:-now}" '+%a, %d %b %Y %H:%M:%S GMT'; }
 
+# the agent's usage spool, read with sqlite3
+spool() { sqlite3 -readonly "$WORK/state-agent/spool.db" "$1"; }
+spool_is() {	# expected sql
+	[ "$(spool "$2")" = "$1" ]
+}
+ok "  ... a registration the agreement does not bill for alice is no record" \
+    spool_is 0 "SELECT count(*) FROM record"
+
 sipp_field=$(now_date)
 ok "alice's MESSAGE with a fresh Date is delivered (200)" \
     sipp_run message message.xml alice x
+ok "  ... it is a usage record: message, 1 message, alice, home.example" \
+    spool_is 1 "SELECT count(*) FROM record WHERE service = 'message' AND
+    quantity = 1 AND unit = 'message' AND subscriber = 'sip:alice@home.example'
+    AND home = 'home.example' AND visited = 'visited.example'"
 sipp_field="P-Preferred-Identity: <sip:boss@visited.example>"
-ok "alice's call goes through (INVITE, 200, ACK, BYE)" sipp_run invite invite.xml alice x
+ok "alice's call goes through (INVITE, 200, ACK, two seconds, BYE)" \
+    sipp_run invite invite.xml alice x
 ok "  ... the UAS got alice's asserted identity from the home realm" \
     grep -q '^P-Asserted-Identity: <sip:alice@home.example>' uas.msg
+ok "  ... the call is a usage record: voice, 2 or 3 seconds from 200 to BYE" \
+    spool_is 1 "SELECT count(*) FROM record WHERE service = 'voice' AND
+    unit = 'second' AND quantity BETWEEN 2 AND 3 AND end_at - start_at = quantity
+    AND subscriber = 'sip:alice@home.example' AND flags = ''"
+ok "  ... and no call is left open" spool_is 0 "SELECT count(*) FROM open_call"
+ok "  ... the records carry the assertion and agreement of alice's registration" \
+    spool_is 1 "SELECT count(DISTINCT assertion_ref || agreement_ref) FROM record"
 sipp_field="P-Asserted-Identity: <sip:boss@visited.example>"
 ok "a call with a forged P-Asserted-Identity goes through..." \
     sipp_run invite-pai invite.xml alice x
 ok "  ... and the forged identity never reaches the UAS" eval '! grep -q "boss@visited.example" uas.msg'
+ok "  ... a second voice record, with its own Call-ID" \
+    spool_is "2 2" "SELECT count(*) || ' ' || count(DISTINCT call_id) FROM record
+    WHERE service = 'voice'"
 
 # --- negative runs ---
 sipp_field=$(now_date '-20 minutes')
@@ -175,6 +204,21 @@ sipp_port=$bob_port
 ok "bob (message only) registers" sipp_run bob register.xml bob 'Sunny-Harbor-77'
 ok "bob's call is refused: voice is not his service (403)" \
     sipp_run bob-call invite_refused.xml bob x
+ok "  ... and no usage is recorded for him" \
+    spool_is 0 "SELECT count(*) FROM record WHERE subscriber LIKE '%bob%'"
+ok "refused MESSAGEs (stale, no Date, other route) are no records" \
+    spool_is 1 "SELECT count(*) FROM record WHERE service = 'message'"
+sipp_port=$(free_port)
+ok "erin registers" sipp_run erin register.xml erin 'Bright-River-52'
+# (the registrar answers before it reports: wait for the report)
+ok "  ... her registration is a usage record (registration, 1 event)" \
+    wait_for 5 spool_is 1 "SELECT count(*) FROM record WHERE service = 'registration' AND
+    unit = 'event' AND quantity = 1 AND subscriber = 'sip:erin@home.example'"
+ok "the agent's usage command shows the spool, nothing quarantined" \
+    eval '"$AGENT" usage -c agent.conf | grep -q "^quarantined: 0 records"'
+ok "Kamailio logged no usage report the agent did not store" \
+    eval '! grep -q "NOT stored by the agent" "$WORK/kamailio.log"'
+
 sipp_port=$(free_port)
 ok "security agreement kept (Security-Verify repeats Security-Server): 200" \
     sipp_run secagree register_secagree.xml alice 'Roam-Wide-2026!'
