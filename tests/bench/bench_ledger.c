@@ -15,7 +15,9 @@
  *     had on average (records / commits);
  * and, to show where the time goes, the two per-record costs of the
  * ledger that raw SQLite does not pay: canonical encoding and the chain's
- * SHA-256, each on one thread. BENCH_SECONDS (default 3) per figure.
+ * SHA-256, each on one thread. Ledger and raw run in turn, ROUNDS rounds
+ * sharing BENCH_SECONDS (default 3) each; the medians are printed, so a
+ * machine busy with something else slows both alike.
  * Prints "bench: NAME VALUE UNIT [ratio R vs BASE]".
  */
 #include <pthread.h>
