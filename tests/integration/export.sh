@@ -81,6 +81,12 @@ ok "export --force overwrites" "$BROKER" export -c $V/broker.conf --partner $H \
 ok "export with a bad period is a usage error" sh -c "'$BROKER' export -c \
 	$V/broker.conf --partner $H --from 2026-12-01 --to nope --out x.xml; [ \$? -eq 2 ]"
 
+chmod 644 keys/$V.key
+"$BROKER" export -c $V/broker.conf --partner $H --from 2026-11-01 --to 2026-12-01 \
+	--out never.xml >out.txt 2>&1
+ok "export refuses a realm key others can read" sh -c "[ $? -eq 1 ] && ! [ -e never.xml ]"
+chmod 600 keys/$V.key
+
 # --- anyone can check the files with stock tools
 for f in v.xml v.csv h.csv; do
 	ok "openssl cms -verify $f" openssl cms -verify -binary -inform DER \

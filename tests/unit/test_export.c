@@ -385,6 +385,33 @@ test_export_csv(void **state)
 	free(res);
 }
 
+/* The daemon may hold a write transaction: export reads what is committed. */
+static void
+test_export_while_writing(void **state)
+{
+	struct broker_export_result *res = calloc(1, sizeof(*res));
+	struct rt_usage_record u;
+	sqlite3 *writer = NULL;
+	char db[600], out[600];
+	int voice, unpriced;
+
+	(void)state;
+	th_path(st, "ledger-w.db", db);
+	th_path(st, "export-w.csv", out);
+	make_ledger(db, &voice, &unpriced);
+	assert_int_equal(sqlite3_open(db, &writer), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(writer, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	th_record(&u, 9999, st->agreement_id, "voice", 60, "second", NOV1 + 60);
+	assert_int_equal(th_ledger_insert(writer, "home.example", 0, 100000, &u), 0);
+	run_export(db, out, RT_EXPORT_CSV, res, 0, 0);
+	assert_int_equal(res->totals.records, N_RECORDS);
+	assert_int_equal(sqlite3_exec(writer, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(writer);
+	run_export(db, out, RT_EXPORT_CSV, res, 1, 0);
+	assert_int_equal(res->totals.records, N_RECORDS + 1);
+	free(res);
+}
+
 static void
 test_export_refusals(void **state)
 {
@@ -627,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_export_query_plan),
 		cmocka_unit_test(test_export_xml),
 		cmocka_unit_test(test_export_csv),
+		cmocka_unit_test(test_export_while_writing),
 		cmocka_unit_test(test_export_refusals),
 		cmocka_unit_test(test_reader_xml),
 		cmocka_unit_test(test_reader_csv),
