@@ -121,6 +121,9 @@ struct agent_binding {
 	time_t expires;			/* registration expiry */
 	char path[AGENT_PATH_MAX][RT_URI_MAX];
 	int npath;
+	/* the REGISTER that made it, for its usage report */
+	uint64_t registered_ms;
+	uint64_t register_hash;		/* agent_usage_hash of its Call-ID, CSeq */
 };
 
 struct agent_bindings;
@@ -242,6 +245,7 @@ void agent_policy_authenticated(struct agent_check *c, const struct rt_assertion
 /* Who a billed request was allowed for: what a UsageRecord needs of the
  * registration it came by. */
 struct agent_usage_party {
+	uint64_t at_ms;			/* when the event's identity was fixed */
 	char flow[AGENT_FLOW_MAX];
 	char subscriber[RT_URI_MAX];	/* the asserted public identity */
 	char home[RT_REALM_MAX];
@@ -257,7 +261,8 @@ struct agent_pending;
 
 int agent_pending_new(size_t max, long lifetime, struct agent_pending **pp) RT_WUR;
 void agent_pending_free(struct agent_pending *p);
-/* Remembers (or refreshes) key at now. RT_ERR_TOO_BIG when full. */
+/* Remembers key at now, or refreshes it (keeping the first party's
+ * at_ms: a retransmission is the same event). RT_ERR_TOO_BIG when full. */
 int agent_pending_put(struct agent_pending *p, const char *key,
     const struct agent_usage_party *party, time_t now) RT_WUR;
 /* Copies the live entry of key: 0 or RT_ERR_NOT_FOUND. */
@@ -290,7 +295,8 @@ struct agent_spool_op {
 	time_t at;			/* OPEN: start; CLOSE: end */
 	struct agent_usage_party party;	/* OPEN */
 	struct rt_usage_record record;	/* RECORD (id made by the spool) */
-	char event_key[RT_TEXT_MAX + 32];	/* RECORD */
+	uint64_t event_at;		/* RECORD: with event_key, the event */
+	char event_key[RT_TEXT_MAX + 32];
 	enum agent_spool_outcome outcome;	/* out */
 	int delta_pending, delta_open;	/* the spool's */
 	void (*done)(struct agent_spool_op *op, int err);
@@ -322,10 +328,11 @@ int agent_spool_pending(struct agent_spool *s, struct rt_usage_record *out,
 int agent_spool_settle(struct agent_spool *s, const struct rt_usage_record *recs,
     size_t n, const struct rt_usage_reject *rejected, size_t nrejected,
     time_t now) RT_WUR;
-/* Closes the calls open for max_call_duration at now (end = start + max,
- * flag max-duration); drops sent records older than keep_before. */
-int agent_spool_sweep(struct agent_spool *s, time_t now, time_t keep_before,
-    size_t *closedp) RT_WUR;
+/* Closes the calls open for more than max_call_duration at now (end =
+ * start + max, flag max-duration); forgets calls closed before
+ * calls_before and drops sent records settled before sent_before. */
+int agent_spool_sweep(struct agent_spool *s, time_t now, time_t calls_before,
+    time_t sent_before, size_t *closedp) RT_WUR;
 /* Quarantined records back to pending (after the cause was fixed). */
 int agent_spool_requeue(struct agent_spool *s, size_t *np) RT_WUR;
 /* Lines for the admin: the counts, then up to max quarantined records. */
@@ -384,6 +391,8 @@ int agent_usage_run(struct agent_usage *u);
  * remembered for its report. 0, RT_ERR_TOO_BIG (table full) or
  * RT_ERR_BAD_INPUT (a Call-ID too long to bill). */
 int agent_usage_expect(struct agent_check *c, const struct agent_binding *b) RT_WUR;
+/* A hash of a request's Call-ID and CSeq number (FNV-1a). */
+uint64_t agent_usage_hash(struct rt_sip_str call_id, long cseq);
 
 /* The spool's life (agent_spool_drain.c). open: the spool alone (tests);
  * start: the spool, its sweeper and drainer thread. */

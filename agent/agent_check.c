@@ -228,6 +228,10 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	if (e > a->config->max_expires)
 		e = a->config->max_expires;
 	b->expires = now + e;
+	/* its usage report names this REGISTER */
+	b->registered_ms = rt_time_now_ms();
+	b->register_hash = agent_usage_hash(c->msg.headers[c->msg.first[RT_HDR_CALL_ID]].value,
+	    c->msg.cseq);
 	if (c->msg.first[RT_HDR_CONTACT] >= 0) {
 		struct rt_sip_str uri, display, params;
 

@@ -144,19 +144,24 @@ agent_pending_put(struct agent_pending *p, const char *key,
 	pthread_mutex_lock(&p->lock);
 	expire(p, now);
 	slot = bucket_slot(p, key, h);
-	if ((e = *slot) != NULL)
-		list_unlink(p, e);	/* a retransmission, a re-INVITE: refresh */
-	else {
+	if ((e = *slot) != NULL) {
+		/* a retransmission, a re-INVITE: the same event, kept longer */
+		uint64_t at_ms = e->party.at_ms;
+
+		list_unlink(p, e);
+		e->party = *party;
+		e->party.at_ms = at_ms;
+	} else {
 		if (p->count >= p->max || (e = calloc(1, sizeof(*e))) == NULL) {
 			pthread_mutex_unlock(&p->lock);
 			return p->count >= p->max ? RT_ERR_TOO_BIG : RT_ERR_NOMEM;
 		}
 		e->hash = h;
 		memcpy(e->key, key, klen + 1);
+		e->party = *party;
 		*slot = e;
 		p->count++;
 	}
-	e->party = *party;
 	e->expires = now + p->lifetime;
 	list_append(p, e);
 	pthread_mutex_unlock(&p->lock);

@@ -85,10 +85,27 @@ agent_spool_settle(struct agent_spool *s, const struct rt_usage_record *recs,
 struct sweep_call {
 	struct agent_spool *spool;
 	char (*ids)[RT_TEXT_MAX];	/* SPOOL_SWEEP_MAX of them */
-	time_t now, keep_before;
+	time_t now, calls_before, sent_before;
 	size_t closed;
-	int64_t purged, delta_pending, delta_open;
+	int64_t forgotten, purged, delta_pending, delta_open;
 };
+
+/* Runs statement i with the time limit before and SPOOL_PURGE_MAX. */
+static int
+purge(struct agent_spool *s, sqlite3 *db, enum spool_stmt i, time_t before,
+    int64_t *np)
+{
+	sqlite3_stmt *st = agent_spool_statement(s, i);
+	int r, changes = 0;
+
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)before) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, SPOOL_PURGE_MAX) != SQLITE_OK)
+		return RT_ERR_INTERNAL;
+	if ((r = agent_spool_step_done(s, db, i, &changes)) != 0)
+		return r;
+	*np = changes;
+	return 0;
+}
 
 static int
 sweep_apply(sqlite3 *db, void *arg)
@@ -99,10 +116,10 @@ sweep_apply(sqlite3 *db, void *arg)
 	struct agent_spool_op op;
 	sqlite3_stmt *st;
 	size_t n = 0;
-	int r, changes = 0;
+	int r;
 
 	c->closed = 0;
-	c->purged = c->delta_pending = c->delta_open = 0;
+	c->forgotten = c->purged = c->delta_pending = c->delta_open = 0;
 	st = agent_spool_statement(s, W_OLD_CALLS);
 	/* open longer than the maximum: close_call caps and flags them */
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)(c->now -
@@ -123,21 +140,17 @@ sweep_apply(sqlite3 *db, void *arg)
 	}
 	c->delta_pending = op.delta_pending;
 	c->delta_open = op.delta_open;
-	st = agent_spool_statement(s, W_PURGE);
-	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)c->keep_before) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, SPOOL_PURGE_MAX) != SQLITE_OK)
-		return RT_ERR_INTERNAL;
-	if ((r = agent_spool_step_done(s, db, W_PURGE, &changes)) != 0)
+	if ((r = purge(s, db, W_CALLS_PURGE, c->calls_before, &c->forgotten)) != 0)
 		return r;
-	c->purged = changes;
-	return 0;
+	return purge(s, db, W_PURGE, c->sent_before, &c->purged);
 }
 
 int
-agent_spool_sweep(struct agent_spool *s, time_t now, time_t keep_before,
-    size_t *closedp)
+agent_spool_sweep(struct agent_spool *s, time_t now, time_t calls_before,
+    time_t sent_before, size_t *closedp)
 {
-	struct sweep_call c = {.spool = s, .now = now, .keep_before = keep_before};
+	struct sweep_call c = {.spool = s, .now = now, .calls_before = calls_before,
+	    .sent_before = sent_before};
 	size_t closed = 0;
 	int r;
 
@@ -151,7 +164,8 @@ agent_spool_sweep(struct agent_spool *s, time_t now, time_t keep_before,
 		atomic_fetch_add(&s->open_calls, c.delta_open);
 		atomic_fetch_sub(&s->sent, c.purged);
 		closed += c.closed;
-	} while (c.closed == SPOOL_SWEEP_MAX || c.purged == SPOOL_PURGE_MAX);
+	} while (c.closed == SPOOL_SWEEP_MAX || c.purged == SPOOL_PURGE_MAX ||
+	    c.forgotten == SPOOL_PURGE_MAX);
 	free(c.ids);
 	*closedp = closed;
 	return r;

@@ -188,8 +188,10 @@ agent_usage_drain(struct agent *a, size_t *settledp)
 int
 agent_usage_sweep(struct agent *a, time_t now, size_t *closedp)
 {
-	int r = agent_spool_sweep(a->spool, now, now - a->config->spool_keep_sent,
-	    closedp);
+	/* a call's late reports come while its INVITE is pending, or as
+	 * retransmissions (32 s): then its closed row can go */
+	int r = agent_spool_sweep(a->spool, now, now - a->config->usage_pending_time - 60,
+	    now - a->config->spool_keep_sent, closedp);
 
 	if (r == 0 && *closedp > 0) {
 		rt_counter_add(a->metrics.calls_max_duration, *closedp);

@@ -19,14 +19,15 @@
 	"visited, service, call_id, start_at, end_at, quantity, unit, flags"
 
 enum spool_stmt {
-	W_KEY_EXISTS,
-	W_OPEN_GET,
-	W_OPEN_INSERT,
-	W_OPEN_DELETE,
+	W_EVENT_EXISTS,
+	W_CALL_GET,
+	W_CALL_INSERT,
+	W_CALL_CLOSE,
 	W_RECORD_INSERT,
 	W_SENT,
 	W_QUARANTINE,
 	W_OLD_CALLS,
+	W_CALLS_PURGE,
 	W_PURGE,
 	W_REQUEUE,
 	W_PAGES,
@@ -63,8 +64,8 @@ int agent_spool_column_text(sqlite3_stmt *st, int i, char *out, size_t cap) RT_W
 /* The record of a row, its columns from first in RECORD_COLUMNS order. */
 int agent_spool_record_read(sqlite3_stmt *st, int first,
     struct rt_usage_record *u) RT_WUR;
-/* Ends the open call call_id at end (its record in, its row out): in
- * op->outcome STORED, REPEAT (ended before) or NONE (never open); the
+/* Ends the open call call_id at end (its record in, its row closed): in
+ * op->outcome STORED, REPEAT (ended before) or NONE (not known); the
  * counts' changes added to op's deltas. */
 int agent_spool_close_call(struct agent_spool *s, sqlite3 *db, const char *call_id,
     time_t end, struct agent_spool_op *op) RT_WUR;

@@ -152,6 +152,7 @@ agent_usage_expect(struct agent_check *c, const struct agent_binding *b)
 	    pending_key(c->msg.method, c->msg.cseq, call_id, key, sizeof(key)) != 0)
 		return RT_ERR_BAD_INPUT;
 	memset(&party, 0, sizeof(party));
+	party.at_ms = rt_time_now_ms();
 	snprintf(party.flow, sizeof(party.flow), "%s", c->flow);
 	snprintf(party.subscriber, sizeof(party.subscriber), "%s",
 	    b->assertion.public_id);
@@ -161,6 +162,18 @@ agent_usage_expect(struct agent_check *c, const struct agent_binding *b)
 	    b->assertion.agreement_ref);
 	return agent_pending_put(a->pending, key, &party, rt_time_now()) == 0 ? 0 :
 	    RT_ERR_TOO_BIG;
+}
+
+uint64_t
+agent_usage_hash(struct rt_sip_str call_id, long cseq)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < call_id.len; i++)
+		h = (h ^ (unsigned char)call_id.p[i]) * 0x100000001b3ULL;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint64_t)((unsigned long)cseq >> (8 * i) & 0xff)) * 0x100000001b3ULL;
+	return h;
 }
 
 /* What the schema and the broker will check of a record we make, but its
@@ -291,13 +304,16 @@ run_record(struct agent_usage *u, const struct agent_usage_party *p,
 		answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error (record)");
 		return 0;
 	}
+	u->op.event_at = p->at_ms;
 	snprintf(u->op.event_key, sizeof(u->op.event_key), "%s:%s:%ld", key_prefix,
 	    u->op.call_id, u->msg.cseq);
 	u->op.kind = AGENT_SPOOL_RECORD;
 	return submit(u);
 }
 
-/* A registration is billed only where the agreement made it a service. */
+/* A registration is billed only where the agreement made it a service,
+ * and only the registration the binding holds (the report of an older
+ * REGISTER is late: its binding was replaced). */
 static int
 run_register(struct agent_usage *u, time_t now)
 {
@@ -311,6 +327,8 @@ run_register(struct agent_usage *u, time_t now)
 		return 0;
 	}
 	billable = agent_bindings_get(u->agent->bindings, u->flow, b) == 0 &&
+	    b->registered_ms != 0 && b->register_hash == agent_usage_hash(
+	    u->msg.headers[u->msg.first[RT_HDR_CALL_ID]].value, u->msg.cseq) &&
 	    agent_header_aor(&u->msg, RT_HDR_TO, aor, sizeof(aor), realm,
 	    sizeof(realm), NULL) == 0 && strcmp(aor, b->aor) == 0 &&
 	    now < b->assertion.not_on_or_after && now < b->expires &&
@@ -320,6 +338,7 @@ run_register(struct agent_usage *u, time_t now)
 		answer(u, 200, AGENT_USAGE_IGNORED, "ignored");
 	else {
 		memset(&p, 0, sizeof(p));
+		p.at_ms = b->registered_ms;
 		snprintf(p.subscriber, sizeof(p.subscriber), "%s", b->assertion.public_id);
 		snprintf(p.home, sizeof(p.home), "%s", b->home);
 		snprintf(p.assertion_ref, sizeof(p.assertion_ref), "%s", b->assertion.id);

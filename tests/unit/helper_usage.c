@@ -162,6 +162,20 @@ usage_put_alice(struct agent_fixture *fx, const char *services)
 }
 
 void
+usage_registered(struct agent_fixture *fx, const char *call_id, long cseq)
+{
+	struct agent_binding *b = calloc(1, sizeof(*b));
+	struct rt_sip_str id = {call_id, strlen(call_id)};
+
+	assert_non_null(b);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, b), 0);
+	b->registered_ms = rt_time_now_ms();
+	b->register_hash = agent_usage_hash(id, cseq);
+	assert_int_equal(agent_bindings_put(fx->agent->bindings, b), 0);
+	free(b);
+}
+
+void
 usage_check(struct agent_fixture *fx, const char *request, int status)
 {
 	struct agent_check *c = agent_run_raw(fx, "udp", UA_IP, UA_PORT, request,

@@ -43,6 +43,9 @@ const char *sip_response(int status, const char *method, const char *call_id,
 
 /* alice registered on UA_FLOW with services ("voice,message"). */
 void usage_put_alice(struct agent_fixture *fx, const char *services);
+/* alice's binding as register_done leaves it after her REGISTER with
+ * call_id and cseq (what a register report must name). */
+void usage_registered(struct agent_fixture *fx, const char *call_id, long cseq);
 /* Checks request as alice's: the verdict must be status. */
 void usage_check(struct agent_fixture *fx, const char *request, int status);
 

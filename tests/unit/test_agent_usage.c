@@ -5,7 +5,8 @@
  * then one record of whole seconds; repeats (a retransmitted 2xx or BYE,
  * a re-INVITE, a proxy retry) never make a second record; what is nobody's
  * to bill is "ignored"; bad reports are 400 and store nothing; a call
- * without a stop is closed at max_call_duration by the sweeper; open calls
+ * without a stop is closed at max_call_duration by the sweeper, an ended
+ * one forgotten once no report of it can come any more; open calls
  * and records survive a restart; a spool that cannot write (read-only,
  * full, closed) answers 503 and acknowledges nothing. The way to the
  * broker is in test_agent_drain.c. The clock is fixed: no test times
@@ -24,7 +25,8 @@
 #include "rt_codec.h"
 
 #define RECORDS(fx) spool_int(fx, "SELECT count(*) FROM record")
-#define OPEN_CALLS(fx) spool_int(fx, "SELECT count(*) FROM open_call")
+#define OPEN_CALLS(fx) \
+	spool_int(fx, "SELECT count(*) FROM open_call WHERE closed_at IS NULL")
 
 /* alice (voice, message) calls: the INVITE allowed, its 200 reported. */
 static void
@@ -131,15 +133,29 @@ test_message_and_register(void **state)
 	usage_expect(usage_alice(fx, "message", sip_response(200, "MESSAGE",
 	    "m-2@" UA_IP, 2)), 200, "ignored");
 	/* the registration: its 200, or the REGISTER a registrar accepted */
+	usage_registered(fx, "r-1@" UA_IP, 5);
 	usage_expect(usage_alice(fx, "register", sip_response(200, "REGISTER",
 	    "r-1@" UA_IP, 5)), 200, "stored");
 	usage_expect(usage_alice(fx, "register", sip_request("REGISTER", "r-1@" UA_IP,
 	    5)), 200, "stored");
+	assert_int_equal(spool_int(fx, "SELECT count(*) FROM record WHERE service = "
+	    "'registration'"), 1);
+	/* a report of a REGISTER that is not the binding's: not billed */
 	usage_expect(usage_alice(fx, "register", sip_request("REGISTER", "r-1@" UA_IP,
-	    6)), 200, "stored");
+	    6)), 200, "ignored");
+	/* its refresh is a registration of its own; the old one's late report
+	 * is nothing new */
+	rt_time_set_now(AGENT_T0 + 1800);
+	usage_registered(fx, "r-1@" UA_IP, 6);
+	usage_expect(usage_alice(fx, "register", sip_response(200, "REGISTER",
+	    "r-1@" UA_IP, 6)), 200, "stored");
+	usage_expect(usage_alice(fx, "register", sip_response(200, "REGISTER",
+	    "r-1@" UA_IP, 5)), 200, "ignored");
 	spool_text(fx, text, sizeof(text), "SELECT group_concat(service || ' ' || unit "
-	    "|| ' ' || quantity, ';') FROM record WHERE service = 'registration'");
-	assert_string_equal(text, "registration event 1;registration event 1");
+	    "|| ' ' || quantity || ' ' || start_at, ';') FROM record WHERE service = "
+	    "'registration'");
+	assert_string_equal(text, "registration event 1 1800000002;"
+	    "registration event 1 1800001800");
 	assert_int_equal(RECORDS(fx), 3);
 }
 
@@ -150,6 +166,7 @@ test_ignored(void **state)
 
 	/* a registration is billed only where the agreement says so */
 	usage_put_alice(fx, "voice,message");
+	usage_registered(fx, "r-1@" UA_IP, 1);
 	usage_expect(usage_alice(fx, "register", sip_response(200, "REGISTER",
 	    "r-1@" UA_IP, 1)), 200, "ignored");
 	/* no INVITE allowed with that Call-ID (a subscriber of ours, a call
@@ -335,6 +352,37 @@ test_max_duration(void **state)
 }
 
 static void
+test_closed_calls_forgotten(void **state)
+{
+	struct agent_fixture *fx = *state;
+	long keep = fx->config.usage_pending_time + 60;
+	size_t closed;
+
+	usage_put_alice(fx, "voice,message");
+	call_started(fx, CALL_ID);
+	rt_time_set_now(AGENT_T0 + 10);
+	usage_expect(usage_alice(fx, "stop", sip_request("BYE", CALL_ID, 2)), 200,
+	    "stored");
+	/* the ended call is remembered while its reports may still come */
+	rt_time_set_now(AGENT_T0 + 10 + keep);
+	assert_int_equal(agent_usage_sweep(fx->agent, rt_time_now(), &closed), 0);
+	assert_int_equal(spool_int(fx, "SELECT count(*) FROM open_call"), 1);
+	usage_expect(usage_alice(fx, "stop", sip_request("BYE", CALL_ID, 2)), 200,
+	    "stored");
+	rt_time_set_now(AGENT_T0 + 11 + keep);
+	assert_int_equal(agent_usage_sweep(fx->agent, rt_time_now(), &closed), 0);
+	assert_int_equal(closed, 0);
+	assert_int_equal(spool_int(fx, "SELECT count(*) FROM open_call"), 0);
+	/* then a BYE is nobody's, and its INVITE's 200 too: still one record */
+	usage_expect(usage_alice(fx, "stop", sip_request("BYE", CALL_ID, 2)), 200,
+	    "ignored");
+	usage_expect(usage_alice(fx, "start", sip_response(200, "INVITE", CALL_ID, 1)),
+	    200, "ignored");
+	assert_int_equal(RECORDS(fx), 1);
+	assert_int_equal(spool_int(fx, "SELECT quantity FROM record"), 10);
+}
+
+static void
 test_restart(void **state)
 {
 	struct agent_fixture *fx = *state;
@@ -508,6 +556,8 @@ main(void)
 		    usage_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_max_duration, usage_fixture_setup,
 		    usage_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_closed_calls_forgotten,
+		    usage_fixture_setup, usage_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_restart, usage_fixture_setup,
 		    usage_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_storage_fails, usage_fixture_setup,
