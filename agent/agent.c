@@ -205,7 +205,7 @@ agent_start(struct agent *a)
 	if (*ac->metrics_listen != '\0' &&
 	    (r = rt_metrics_serve(a->metrics.registry, ac->metrics_listen, NULL)) != 0)
 		return r;
-	if ((r = agent_usage_start(a)) != 0 || (r = agent_broker_start(a)) != 0 ||
+	if ((r = agent_broker_start(a)) != 0 || (r = agent_usage_start(a)) != 0 ||
 	    (r = agent_http_start(a)) != 0)
 		return r;
 	log_info("event=agent_started realm=%s broker=%s listen=%s", ac->realm,

@@ -215,6 +215,17 @@ ok "erin registers" sipp_run erin register.xml erin 'Bright-River-52'
 ok "  ... her registration is a usage record (registration, 1 event)" \
     wait_for 5 spool_is 1 "SELECT count(*) FROM record WHERE service = 'registration' AND
     unit = 'event' AND quantity = 1 AND subscriber = 'sip:erin@home.example'"
+# a report straight to the agent's API: nonsense is refused, stores nothing
+bad_report() {
+	exec 3<>"/dev/tcp/127.0.0.1/$AGENT_PORT" || return 1
+	printf 'POST /v1/usage?event=start&src=127.0.0.1&sport=%s&proto=udp HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello' \
+	    "$UAC_PORT" >&3
+	cat <&3 >bad-report.out
+	exec 3<&-
+	head -1 bad-report.out | grep -q ' 400 ' && grep -q 'Bad Request (SIP message)' bad-report.out
+}
+ok "a usage report that is not SIP: 400, nothing stored" \
+    eval 'bad_report && spool_is 4 "SELECT count(*) FROM record"'
 ok "the agent's usage command shows the spool, nothing quarantined" \
     eval '"$AGENT" usage -c agent.conf | grep -q "^quarantined: 0 records"'
 ok "Kamailio logged no usage report the agent did not store" \
