@@ -253,6 +253,20 @@ struct agent_usage_party {
 	char agreement_ref[RT_ID_MAX];
 };
 
+/* FNV-1a over len bytes, from h (AGENT_FNV_INIT to start): hash tables
+ * and the identity of a REGISTER, not security. */
+#define AGENT_FNV_INIT 0xcbf29ce484222325ULL
+
+static inline uint64_t
+agent_fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 /* Requests allowed and not yet reported (agent_pending.c): a bounded
  * table, each entry kept for lifetime seconds. Thread-safe. */
 struct agent_pending;
@@ -324,10 +338,11 @@ struct rt_store *agent_spool_store(struct agent_spool *s);
 int agent_spool_pending(struct agent_spool *s, struct rt_usage_record *out,
     size_t max, size_t *np) RT_WUR;
 /* After the broker's answer to the n records: the rejected ones (by id)
- * are quarantined with their reason, the others marked sent at now. */
+ * are quarantined with their reason, the others marked sent at now; how
+ * many of each left "pending" (a record settled before counts in none). */
 int agent_spool_settle(struct agent_spool *s, const struct rt_usage_record *recs,
     size_t n, const struct rt_usage_reject *rejected, size_t nrejected,
-    time_t now) RT_WUR;
+    time_t now, size_t *sentp, size_t *quarantinedp) RT_WUR;
 /* Closes the calls open for more than max_call_duration at now (end =
  * start + max, flag max-duration); forgets calls closed before
  * calls_before and drops sent records settled before sent_before. */

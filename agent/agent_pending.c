@@ -34,11 +34,7 @@ struct agent_pending {
 static uint64_t
 key_hash(const char *key)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 0x100000001b3ULL;
-	return h;
+	return agent_fnv1a(AGENT_FNV_INIT, key, strlen(key));
 }
 
 int

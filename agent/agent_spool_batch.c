@@ -60,14 +60,18 @@ settle_apply(sqlite3 *db, void *arg)
 
 int
 agent_spool_settle(struct agent_spool *s, const struct rt_usage_record *recs,
-    size_t n, const struct rt_usage_reject *rejected, size_t nrejected, time_t now)
+    size_t n, const struct rt_usage_reject *rejected, size_t nrejected, time_t now,
+    size_t *sentp, size_t *quarantinedp)
 {
 	struct settle_call c = {.spool = s, .recs = recs, .n = n,
 	    .rejected = rejected, .nrejected = nrejected, .now = now};
 	int r;
 
+	*sentp = *quarantinedp = 0;
 	if ((r = rt_store_run(s->store, settle_apply, &c)) != 0)
 		return r;
+	*sentp = (size_t)c.sent;
+	*quarantinedp = (size_t)c.quarantined;
 	atomic_fetch_sub(&s->pending, c.sent + c.quarantined);
 	atomic_fetch_add(&s->sent, c.sent);
 	atomic_fetch_add(&s->quarantined, c.quarantined);

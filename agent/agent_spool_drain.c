@@ -112,7 +112,7 @@ submit_call(struct agent *a, const struct rt_buf *xml, struct drain_call *c)
 int
 agent_usage_drain(struct agent *a, size_t *settledp)
 {
-	size_t max = (size_t)a->config->usage_batch, n = 0;
+	size_t max = (size_t)a->config->usage_batch, n = 0, sent = 0, quarantined = 0;
 	struct rt_usage_record *recs = NULL;
 	struct drain_call c;
 	struct rt_buf xml;
@@ -132,11 +132,8 @@ agent_usage_drain(struct agent *a, size_t *settledp)
 	}
 	if ((r = agent_spool_pending(a->spool, recs, max, &n)) != 0 || n == 0)
 		goto out;
-	if ((r = submit_encode(recs, &n, &xml)) != 0 || (r = submit_call(a, &xml, &c)) != 0) {
-		log_warn("event=usage_submit_failed records=%zu reason=%s", n, rt_errname(r));
-		goto out;
-	}
-	if ((r = c.err) != 0) {
+	if ((r = submit_encode(recs, &n, &xml)) != 0 || (r = submit_call(a, &xml, &c)) != 0 ||
+	    (r = c.err) != 0) {
 		log_warn("event=usage_submit_failed records=%zu reason=%s", n, rt_errname(r));
 		goto out;
 	}
@@ -165,14 +162,14 @@ agent_usage_drain(struct agent *a, size_t *settledp)
 		log_warn("event=usage_submit_ack_count records=%zu stored=%u rejected=%zu",
 		    n, c.ack->stored, c.ack->nrejected);
 	if ((r = agent_spool_settle(a->spool, recs, n, c.ack->rejected, c.ack->nrejected,
-	    rt_time_now())) != 0) {
+	    rt_time_now(), &sent, &quarantined)) != 0) {
 		/* the broker has them: they go again, and it knows their ids */
 		log_warn("event=usage_settle_failed records=%zu reason=%s", n, rt_errname(r));
 		goto out;
 	}
 	a->drain_limit = 0;
-	rt_counter_add(a->metrics.records_drained, n - c.ack->nrejected);
-	rt_counter_add(a->metrics.records_quarantined, c.ack->nrejected);
+	rt_counter_add(a->metrics.records_drained, sent);
+	rt_counter_add(a->metrics.records_quarantined, quarantined);
 	*settledp = n;
  out:
 	if (r != 0)

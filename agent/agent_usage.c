@@ -167,13 +167,8 @@ agent_usage_expect(struct agent_check *c, const struct agent_binding *b)
 uint64_t
 agent_usage_hash(struct rt_sip_str call_id, long cseq)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < call_id.len; i++)
-		h = (h ^ (unsigned char)call_id.p[i]) * 0x100000001b3ULL;
-	for (int i = 0; i < 8; i++)
-		h = (h ^ (uint64_t)((unsigned long)cseq >> (8 * i) & 0xff)) * 0x100000001b3ULL;
-	return h;
+	return agent_fnv1a(agent_fnv1a(AGENT_FNV_INIT, call_id.p, call_id.len), &cseq,
+	    sizeof(cseq));
 }
 
 /* What the schema and the broker will check of a record we make, but its
