@@ -296,6 +296,17 @@ agent_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out)
 		    a->config->realm, a->config->broker, a->config->listen, a->http_port,
 		    (long)(rt_time_now() - a->started_at),
 		    agent_bindings_count(a->bindings), expired, a->bqueued);
+		pthread_rwlock_rdlock(&a->spool_lock);
+		if (a->spool != NULL) {
+			struct agent_spool_stats st;
+
+			agent_spool_stats(a->spool, &st);
+			(void)!rt_buf_printf(out, "usage:       %lld records for the broker, "
+			    "%lld quarantined, %lld calls open (roamtrust-agent usage)\n",
+			    (long long)st.pending, (long long)st.quarantined,
+			    (long long)st.open_calls);
+		}
+		pthread_rwlock_unlock(&a->spool_lock);
 		return 0;
 	}
 	if (strcmp(argv[0], "usage") == 0 || strcmp(argv[0], "requeue") == 0)

@@ -58,7 +58,8 @@ test_drain_ack(void **state)
 	const struct rt_usage_batch *got;
 	struct agent_spool_stats st;
 	static const int reject[] = {1, -1};
-	char id[RT_ID_MAX], reason[64], usage[] = "usage", requeue[] = "requeue";
+	char id[RT_ID_MAX], reason[64], usage[] = "usage", requeue[] = "requeue",
+	    status[] = "status";
 	struct rt_buf report;
 	size_t settled;
 
@@ -107,6 +108,10 @@ test_drain_ack(void **state)
 	assert_int_equal(agent_admin_handle(fx->agent, 1, (char *[]){usage}, &report), 0);
 	assert_non_null(strstr(rt_buf_str(&report), "quarantined: 1 records"));
 	assert_non_null(strstr(rt_buf_str(&report), id));
+	rt_buf_reset(&report);
+	assert_int_equal(agent_admin_handle(fx->agent, 1, (char *[]){status}, &report), 0);
+	assert_non_null(strstr(rt_buf_str(&report), "usage:       0 records for the "
+	    "broker, 1 quarantined, 0 calls open"));
 	rt_buf_reset(&report);
 	assert_int_equal(agent_admin_handle(fx->agent, 1, (char *[]){requeue}, &report),
 	    0);
