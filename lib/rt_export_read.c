@@ -5,6 +5,9 @@
  */
 #include <openssl/evp.h>
 #include <stdarg.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,20 +107,32 @@ is_token(const char *s)
 	return 1;
 }
 
-/* A lowercase 8-4-4-4-12 UUID (the schema's pattern). */
+static const uint8_t lower_hex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1,
+};
+
+/* A lowercase 8-4-4-4-12 UUID (the schema's pattern), without a branch
+ * per character: three of them are checked on every record. */
 int
 rt_export_uuid_ok(const char *s)
 {
-	for (int i = 0; i < RT_UUID_STR_LEN; i++) {
-		char c = s[i];
+	const uint8_t *u = (const uint8_t *)s;
+	unsigned ok = 1;
 
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return 0;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return 0;
-	}
-	return s[RT_UUID_STR_LEN] == '\0';
+	/* nothing past the string is read, even in a fixed-size field */
+	if (strnlen(s, RT_UUID_STR_LEN + 1) != RT_UUID_STR_LEN)
+		return 0;
+	if (u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-')
+		return 0;
+	for (int i = 0; i < 8; i++)
+		ok &= lower_hex[u[i]];
+	for (int i = 9; i < 13; i++)
+		ok &= lower_hex[u[i]] & lower_hex[u[i + 5]] & lower_hex[u[i + 10]];
+	for (int i = 24; i < 36; i++)
+		ok &= lower_hex[u[i]];
+	return ok;
 }
 
 static int
@@ -267,6 +282,39 @@ static const uint8_t csv_special[256] = {
 };
 
 /*
+ * How many bytes from p on (before stop) are not special: 16 at a time
+ * with SSE2 where there is SSE2 (every x86-64), else one table look-up
+ * each. Parsing is most of reconcile's time, and fields are short runs.
+ */
+static size_t
+csv_plain_span(const uint8_t *p, const uint8_t *stop)
+{
+	const uint8_t *q = p;
+
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const __m128i nul = _mm_setzero_si128();
+
+	while (stop - q >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma),
+		    _mm_cmpeq_epi8(v, quote)), _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+		    _mm_cmpeq_epi8(v, nul)));
+		int mask = _mm_movemask_epi8(hit);
+
+		if (mask != 0)
+			return (size_t)(q - p) + (size_t)__builtin_ctz((unsigned)mask);
+		q += 16;
+	}
+#endif
+	while (q < stop && !csv_special[*q])
+		q++;
+	return (size_t)(q - p);
+}
+
+/*
  * Parses one row from r->buf at r->pos into r->row/r->fields. 0 with a
  * row, 1 when the buffer ends inside the row (fill and retry), 2 at the
  * end of the input, RT_ERR_* on a malformed row.
@@ -314,12 +362,14 @@ csv_parse_row(struct rt_export_reader *r)
 				    "text after a closing quote");
 		}
 		{
-			/* the plain bytes of the field, one table look-up each */
+			/* the plain bytes of the field, copied as one span */
 			const uint8_t *stop = e - start > RT_EXPORT_LINE_MAX ?
 			    start + RT_EXPORT_LINE_MAX : e;
+			size_t n = csv_plain_span(p, stop);
 
-			while (p < stop && !csv_special[*p])
-				*out++ = (char)*p++;
+			memcpy(out, p, n);
+			out += n;
+			p += n;
 			if (p == stop && stop != e)
 				return rt_export_fail(r, RT_ERR_TOO_BIG,
 				    "line longer than %d bytes", RT_EXPORT_LINE_MAX);
