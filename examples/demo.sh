@@ -225,6 +225,8 @@ phone bob third.example 'Far-Away-2026!' register.xml bob-register ""
 phone bob third.example 'Far-Away-2026!' message.xml bob-message "$(now_date)"
 phone bob third.example 'Far-Away-2026!' invite.xml bob-invite "User-Agent: roamtrust demo"
 run "$top/$BUILD/roamtrust-agent" status -c agent/agent.conf
+say "Kamailio reported each MESSAGE and call: the agent stored a usage record before it answered, and sends them to its broker"
+run "$top/$BUILD/roamtrust-agent" usage -c agent/agent.conf
 
 say "Everything stops"
 cleanup
