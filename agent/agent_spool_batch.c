@@ -255,9 +255,11 @@ agent_spool_report(struct agent_spool *s, size_t max, struct rt_buf *out)
 	int r;
 
 	agent_spool_stats(s, &st);
-	if ((r = rt_buf_printf(out, "spool:       %s\npending:     %lld records "
-	    "waiting for the broker\nsent:        %lld records the broker stored (kept spool_keep_sent)\n"
-	    "quarantined: %lld records the broker rejected\nopen calls:  %lld\n",
+	if ((r = rt_buf_printf(out, "spool:       %s\n"
+	    "pending:     %lld records waiting for the broker\n"
+	    "sent:        %lld records the broker stored (kept spool_keep_sent)\n"
+	    "quarantined: %lld records the broker rejected\n"
+	    "open calls:  %lld\n",
 	    rt_store_path(s->store), (long long)st.pending, (long long)st.sent,
 	    (long long)st.quarantined, (long long)st.open_calls)) != 0 ||
 	    st.quarantined == 0)
