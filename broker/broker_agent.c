@@ -233,11 +233,17 @@ usage_stored(struct broker_ledger_append *a, int err)
 		return;
 	}
 	au->ack->stored = a->stored;
-	for (size_t i = 0; i < au->nrecords; i++) {
+	for (size_t i = 0, run = 0; i < au->nrecords; i++) {
 		if (au->results[i] != 0)
 			usage_reject(b, au->ack, au->records[i].id, au->results[i]);
 		else
-			broker_usage_added(b, au->records[i].home, 1);
+			run++;
+		/* the forwarder hears of each home realm's share once */
+		if (run > 0 && (i + 1 == au->nrecords ||
+		    strcmp(au->records[i + 1].home, au->records[i].home) != 0)) {
+			broker_usage_added(b, au->records[i].home, (uint32_t)run);
+			run = 0;
+		}
 	}
 	usage_answer(au);
 	agent_usage_free(au);

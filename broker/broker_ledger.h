@@ -154,6 +154,7 @@ struct broker_ledger_batch_in {
 	 * repeat); on RT_ERR_CHAIN why says what broke */
 	int repeat;
 	uint32_t stored, flagged;
+	uint32_t added;			/* of stored, new rows */
 	char why[160];
 	/* the ledger's */
 	struct rt_store_op op;

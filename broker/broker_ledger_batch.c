@@ -196,6 +196,7 @@ batch_in_records(struct broker_ledger *l, sqlite3 *db, struct broker_ledger_batc
 		if (r != 0)
 			goto out;
 		bi->stored++;
+		bi->added += (uint32_t)added;
 		bi->flagged += ours > 0;
 	}
 	r = ledger_chains_flush(l, db, cs);
@@ -218,7 +219,7 @@ batch_in_apply(sqlite3 *db, void *arg)
 	int r;
 
 	bi->repeat = 0;
-	bi->stored = bi->flagged = 0;
+	bi->stored = bi->flagged = bi->added = 0;
 	bi->why[0] = '\0';
 	if ((r = batch_in_last(l, db, b->from, &last, last_hash)) != 0)
 		return r;
@@ -254,8 +255,11 @@ batch_in_done(void *arg, int err)
 {
 	struct broker_ledger_batch_in *bi = arg;
 
-	if (err == 0 && !bi->repeat)
+	if (err == 0 && !bi->repeat) {
+		rt_counter_add(bi->ledger->counters.added[BROKER_ORIGIN_PARTNER], bi->added);
+		rt_counter_add(bi->ledger->counters.repeats, bi->stored - bi->added);
 		rt_counter_add(bi->ledger->counters.flagged, bi->flagged);
+	}
 	bi->done(bi, err);
 }
 

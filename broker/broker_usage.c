@@ -30,8 +30,9 @@
 
 #define USAGE_PERIOD_MAX (31L * 86400)	/* one record's period, at most */
 #define USAGE_QUANTITY_MAX 1000000	/* of a unit that is not a duration */
-#define RETRY_MS 1000			/* after a failed send */
-#define RETRY_REFUSED_MS 30000		/* after the home found the chain broken */
+#define RETRY_MS 1000			/* after a send that got no answer */
+#define RETRY_REFUSED_MS 5000		/* after the home refused a batch */
+#define RETRY_CHAIN_MS 30000		/* after the home found the chain broken */
 #define BATCH_BYTES_MAX (RT_FRAME_MAX_ITEM - 4096)
 
 struct usage_partner {
@@ -166,7 +167,7 @@ reply_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
 		/* a broken chain needs an operator; anything else may pass soon
 		 * (a connection that has not said Hello yet, say) */
 		partner_retry(p, strcmp(ref.reason, rt_errname(RT_ERR_CHAIN)) == 0 ?
-		    RETRY_REFUSED_MS : RETRY_MS);
+		    RETRY_CHAIN_MS : RETRY_REFUSED_MS);
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
