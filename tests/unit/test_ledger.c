@@ -2,7 +2,8 @@
  * broker_ledger: appends (stored once; a repeat counts as stored, not
  * added; the same id with other content refused and the first kept), the
  * hash chain per partner and its head, checkpoints by count and by time,
- * many appends in flight from several threads, counts for status, and
+ * many appends in flight from several threads, counts for status, an
+ * append refused whole when the chain's head lags its rows, and
  * `ledger verify` on a good file and on files tampered with sqlite3: an
  * altered row, a deleted row (in the middle and at the end), a bad
  * checkpoint signature, a chain rewritten without the realm key, a
@@ -122,6 +123,28 @@ test_append_refuses(void **state)
 	assert_int_equal(tl_append(l, &u, 1, (enum broker_origin)2, NULL, NULL, NULL),
 	    RT_ERR_BAD_INPUT);
 	broker_ledger_close(l);
+}
+
+/* A head that lags its rows (the file damaged): appends fail whole and
+ * store nothing, rather than fork the chain. */
+static void
+test_append_damaged_chain(void **state)
+{
+	struct tl_fixture *fx = *state;
+	struct broker_ledger *l = NULL;
+	struct rt_usage_record recs[5], more[2];
+
+	assert_int_equal(tl_open(fx, 0, 0, 0, &l), 0);
+	append_new(l, recs, 5);
+	broker_ledger_close(l);
+	assert_int_equal(tl_exec(fx->path, "UPDATE chains SET pseq = 3"), 0);
+	assert_int_equal(tl_open(fx, 0, 0, 0, &l), 0);
+	tl_record(&more[0], 0, ASSERTION);
+	tl_record(&more[1], 1, ASSERTION);
+	assert_int_equal(tl_append(l, more, 2, BROKER_ORIGIN_OURS, NULL, NULL, NULL),
+	    RT_ERR_CHAIN);
+	broker_ledger_close(l);
+	assert_int_equal(tl_query(fx->path, "SELECT COUNT(*) FROM records"), 5);
 }
 
 /* Walks the chain with the contract's hash: pseq 1..n, each row's hash. */
@@ -493,6 +516,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_append_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_damaged_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_and_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_in_flight, setup, teardown),
