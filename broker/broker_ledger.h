@@ -37,6 +37,7 @@
 #define BROKER_LEDGER_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "broker_ledger_db.h"
@@ -188,11 +189,12 @@ int broker_ledger_checkpoint_text(const char *realm, const char *partner,
  * heads and every checkpoint (signature against trust at its time, signer
  * = realm, hash = the row's). Writes a summary per partner to out; on the
  * first break writes it to why and returns RT_ERR_CHAIN. Other errors:
- * the file cannot be read.
+ * the file cannot be read. progress: NULL, or where to show how far it
+ * got (a terminal).
  */
 struct rt_trust;
 int broker_ledger_verify(const char *path, const char *realm, struct rt_trust *trust,
-    struct rt_buf *out, char *why, size_t whycap) RT_WUR;
+    FILE *progress, struct rt_buf *out, char *why, size_t whycap) RT_WUR;
 
 /* Per partner: records ours/theirs, flagged, batches out and in. */
 int broker_ledger_status(sqlite3 *db, struct rt_buf *out) RT_WUR;

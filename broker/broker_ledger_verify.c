@@ -31,6 +31,8 @@ struct verify {
 	sqlite3 *db;
 	const char *realm;
 	struct rt_trust *trust;
+	FILE *progress;
+	uint64_t walked;		/* rows, every partner so far */
 	char *why;
 	size_t whycap;
 	/* the partner being walked */
@@ -201,6 +203,9 @@ chain_walk(struct verify *v, uint64_t *lastp, uint8_t last_hash[RT_SHA256_LEN])
 		}
 		v->records[origin]++;
 		v->flagged += origin == BROKER_ORIGIN_PARTNER && u->nflags > 0;
+		if (v->progress != NULL && ++v->walked % 100000 == 0)
+			fprintf(v->progress, "\rverify: %s: %" PRIu64 " records checked",
+			    v->partner, v->walked);
 		memcpy(prev, hash, sizeof(prev));
 		expect++;
 	}
@@ -263,7 +268,7 @@ partner_verify(struct verify *v, struct rt_buf *out)
 
 int
 broker_ledger_verify(const char *path, const char *realm, struct rt_trust *trust,
-    struct rt_buf *out, char *why, size_t whycap)
+    FILE *progress, struct rt_buf *out, char *why, size_t whycap)
 {
 	struct verify v;
 	char (*partners)[RT_REALM_MAX] = NULL;
@@ -274,6 +279,7 @@ broker_ledger_verify(const char *path, const char *realm, struct rt_trust *trust
 	memset(&v, 0, sizeof(v));
 	v.realm = realm;
 	v.trust = trust;
+	v.progress = progress;
 	v.why = why;
 	v.whycap = whycap;
 	v.partner = "-";
@@ -311,6 +317,8 @@ broker_ledger_verify(const char *path, const char *realm, struct rt_trust *trust
 	if (r == 0)
 		r = rt_buf_printf(out, "ledger ok: %zu partner%s\n", n, n == 1 ? "" : "s");
  out:
+	if (progress != NULL && v.walked >= 100000)
+		fprintf(progress, "\n");
 	free(partners);
 	(void)sqlite3_exec(v.db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(v.db);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "broker_export.h"
@@ -156,8 +157,9 @@ ledger_verify(struct broker_config *bc, const char *db)
 		r = 2;
 		goto out;
 	}
-	r = broker_ledger_verify(db != NULL ? db : bc->ledger_db, bc->realm, trust, &out,
-	    why, sizeof(why));
+	/* a long walk shows how far it got, on a terminal only */
+	r = broker_ledger_verify(db != NULL ? db : bc->ledger_db, bc->realm, trust,
+	    isatty(STDERR_FILENO) ? stderr : NULL, &out, why, sizeof(why));
 	fputs(rt_buf_str(&out), stdout);
 	if (r == RT_ERR_CHAIN) {
 		fprintf(stderr, PROG ": ledger verify: BROKEN: %s\n", why);

@@ -285,7 +285,7 @@ tl_verify(struct tl_fixture *fx, const char *path, const char *realm, char *why,
 	int r;
 
 	rt_buf_init(&out, 1 << 20);
-	r = broker_ledger_verify(path, realm, fx->trust, &out, why, cap);
+	r = broker_ledger_verify(path, realm, fx->trust, NULL, &out, why, cap);
 	rt_buf_fini(&out);
 	return r;
 }
