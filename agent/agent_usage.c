@@ -268,6 +268,19 @@ pending_party(struct agent_usage *u, struct agent_usage_party *p)
 	return 0;
 }
 
+/* u->op.record is one the broker will take; else a 500, and the log says
+ * whose (never expected: assertions are checked when they arrive). */
+static int
+billable(struct agent_usage *u)
+{
+	if (record_valid(&u->op.record))
+		return 1;
+	log_err("event=usage_unbillable call_id=%s subscriber=%s", u->op.call_id,
+	    u->op.record.subscriber);
+	answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error (record)");
+	return 0;
+}
+
 static int
 run_start(struct agent_usage *u, time_t now)
 {
@@ -277,12 +290,8 @@ run_start(struct agent_usage *u, time_t now)
 	}
 	/* what the call's record will say, checked now rather than at its end */
 	record_of(u, &u->op.party, "voice", "second", now);
-	if (!record_valid(&u->op.record)) {
-		log_err("event=usage_unbillable call_id=%s subscriber=%s", u->op.call_id,
-		    u->op.party.subscriber);
-		answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error (record)");
+	if (!billable(u))
 		return 0;
-	}
 	u->op.kind = AGENT_SPOOL_OPEN;
 	u->op.at = now;
 	return submit(u);
@@ -293,12 +302,8 @@ run_record(struct agent_usage *u, const struct agent_usage_party *p,
     const char *service, const char *unit, const char *key_prefix, time_t now)
 {
 	record_of(u, p, service, unit, now);
-	if (!record_valid(&u->op.record)) {
-		log_err("event=usage_unbillable call_id=%s subscriber=%s", u->op.call_id,
-		    p->subscriber);
-		answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error (record)");
+	if (!billable(u))
 		return 0;
-	}
 	u->op.event_at = p->at_ms;
 	snprintf(u->op.event_key, sizeof(u->op.event_key), "%s:%s:%ld", key_prefix,
 	    u->op.call_id, u->msg.cseq);
@@ -315,13 +320,13 @@ run_register(struct agent_usage *u, time_t now)
 	struct agent_binding *b;
 	struct agent_usage_party p;
 	char aor[RT_URI_MAX], realm[RT_REALM_MAX];
-	int r = 0, billable;
+	int r = 0, ours;
 
 	if ((b = malloc(sizeof(*b))) == NULL) {
 		answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error");
 		return 0;
 	}
-	billable = agent_bindings_get(u->agent->bindings, u->flow, b) == 0 &&
+	ours = agent_bindings_get(u->agent->bindings, u->flow, b) == 0 &&
 	    b->registered_ms != 0 && b->register_hash == agent_usage_hash(
 	    u->msg.headers[u->msg.first[RT_HDR_CALL_ID]].value, u->msg.cseq) &&
 	    agent_header_aor(&u->msg, RT_HDR_TO, aor, sizeof(aor), realm,
@@ -329,7 +334,7 @@ run_register(struct agent_usage *u, time_t now)
 	    now < b->assertion.not_on_or_after && now < b->expires &&
 	    rt_services_contain(b->assertion.services, b->assertion.nservices,
 	    "registration");
-	if (!billable)
+	if (!ours)
 		answer(u, 200, AGENT_USAGE_IGNORED, "ignored");
 	else {
 		memset(&p, 0, sizeof(p));

@@ -256,6 +256,30 @@ test_bad_reports(void **state)
 }
 
 static void
+test_unbillable(void **state)
+{
+	struct agent_fixture *fx = *state;
+	struct agent_binding *b = calloc(1, sizeof(*b));
+
+	/* an assertion without its agreement (the broker's checks keep it
+	 * from happening): nothing a broker would refuse is acknowledged */
+	assert_non_null(b);
+	usage_put_alice(fx, "voice,message");
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, b), 0);
+	b->assertion.agreement_ref[0] = '\0';
+	assert_int_equal(agent_bindings_put(fx->agent->bindings, b), 0);
+	free(b);
+	usage_check(fx, sip_request("INVITE", CALL_ID, 1), 200);
+	usage_expect(usage_alice(fx, "start", sip_response(200, "INVITE", CALL_ID, 1)),
+	    500, "Server Internal Error (record)");
+	usage_check(fx, sip_request("MESSAGE", "m-9@" UA_IP, 1), 200);
+	usage_expect(usage_alice(fx, "message", sip_response(200, "MESSAGE", "m-9@" UA_IP,
+	    1)), 500, "Server Internal Error (record)");
+	assert_int_equal(RECORDS(fx), 0);
+	assert_int_equal(OPEN_CALLS(fx), 0);
+}
+
+static void
 test_call_id_limits(void **state)
 {
 	struct agent_fixture *fx = *state;
@@ -549,6 +573,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ignored, usage_fixture_setup,
 		    usage_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_reports, usage_fixture_setup,
+		    usage_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unbillable, usage_fixture_setup,
 		    usage_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_call_id_limits, usage_fixture_setup,
 		    usage_fixture_teardown),
