@@ -206,6 +206,7 @@ usage_answer(struct agent_usage *au)
 	rt_buf_fini(&xml);
 }
 
+/* A Refusal: what the agent sent is not taken as a whole. */
 static void
 usage_refuse(struct agent_slot *s, int err, const char *why)
 {
@@ -327,9 +328,11 @@ agent_handle(struct agent_slot *s, nng_msg *msg)
 	r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc);
 	nng_msg_free(msg);
 	if (r != 0) {
+		/* a Refusal with the reason: an agent whose UsageSubmit does not
+		 * validate can find the record at fault; an AuthRequest fails */
 		log_warn("event=agent_message_refused reason=%s", rt_errname(r));
 		broker_count_refusal(s->broker, r);
-		agent_refuse(s, RT_AUTH_UNAVAILABLE, "message not valid");
+		usage_refuse(s, r, "message not valid");
 		return;
 	}
 	rt_counter_inc(s->broker->metrics.items_in[type]);
@@ -338,7 +341,7 @@ agent_handle(struct agent_slot *s, nng_msg *msg)
 	else if (type == RT_MSG_USAGE_SUBMIT)
 		agent_usage(s, doc);
 	else
-		agent_refuse(s, RT_AUTH_UNAVAILABLE, "unsupported message");
+		usage_refuse(s, RT_ERR_TYPE, rt_msg_name(type));
 	xmlFreeDoc(doc);
 }
 
