@@ -41,7 +41,8 @@ AGREEMENT=$(grep -o 'id="[0-9a-f-]*"' agreements/hv.xml | head -1 | cut -d'"' -f
 
 HOME_PORT=$(free_port)
 VISITED_PORT=$(free_port)
-broker_conf() {	# realm port peer peer_port
+METRICS_PORT=$(free_port)
+broker_conf() {	# realm port peer peer_port [metrics port]
 	cat >"$1.conf" <<EOF
 [broker]
 realm = $1
@@ -57,13 +58,14 @@ request_timeout = 3s
 checkpoint_records = 500
 checkpoint_interval = 2s
 usage_forward_interval = 1s
+${5:+metrics_listen = 127.0.0.1:$5}
 
 [peer.$3]
 endpoint = tls+tcp://127.0.0.1:$4
 EOF
 }
 broker_conf home.example "$HOME_PORT" visited.example "$VISITED_PORT"
-broker_conf visited.example "$VISITED_PORT" home.example "$HOME_PORT"
+broker_conf visited.example "$VISITED_PORT" home.example "$HOME_PORT" "$METRICS_PORT"
 VLEDGER=$WORK/state-visited.example/ledger.db
 HLEDGER=$WORK/state-home.example/ledger.db
 AGENT_URL=ipc://$WORK/state-visited.example/agent.sock
@@ -122,6 +124,12 @@ ok "  ... 10 flagged wrong-subscriber" \
 "$BROKER" ledger status -c home.example.conf >status-h.out 2>&1
 ok "ledger status (visited): records ours and the last batch out acked" \
     eval 'grep -q "records:    520 ours, 0 theirs" status-v.out && grep -q "batch out:  [0-9]* acked, 0 batches pending, 0 records not yet" status-v.out'
+http_get "$METRICS_PORT" /metrics >metrics.out 2>/dev/null
+ok "/metrics: records stored, refused by reason, batches out acked, commits" \
+    eval 'grep -q "^roamtrust_ledger_records_total{origin=\"ours\"} 520$" metrics.out &&
+    grep -q "^roamtrust_usage_rejected_total{reason=\"denied\"} 10$" metrics.out &&
+    grep -q "^roamtrust_usage_batches_out_total{result=\"acked\"} [1-9]" metrics.out &&
+    grep -q "^roamtrust_ledger_commits_total [1-9]" metrics.out'
 ok "ledger status (home): theirs, flagged, the last batch in" \
     eval 'grep -q "records:    0 ours, 520 theirs (30 flagged)" status-h.out && grep -q "batch in:   [0-9]* at" status-h.out'
 
