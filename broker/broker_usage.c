@@ -247,7 +247,8 @@ partner_kick(struct usage_partner *p, uint64_t now_ms)
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
-	if (!peer_is_up(p->peer)) {
+	/* an acknowledgement is marked even with the peer gone meanwhile */
+	if (p->ack_seq == 0 && !peer_is_up(p->peer)) {
 		snprintf(p->state, sizeof(p->state), "waiting for the peer to be up");
 		pthread_mutex_unlock(&p->lock);
 		return;
