@@ -144,6 +144,10 @@ recon_report_add(struct recon_report *rep, enum recon_kind kind,
 			    oa[0] ? oa : "-", ta[0] ? ta : "-");
 		if (len < cap && detail[0] != '\0')
 			snprintf(line + len, cap - len, " %s", detail);
+		/* values from the files go to a terminal: no control characters */
+		for (char *c = line; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 }
 

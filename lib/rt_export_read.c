@@ -41,6 +41,10 @@ rt_export_fail(struct rt_export_reader *r, int err, const char *fmt, ...)
 		    r->xml_line : xmlTextReaderGetParserLineNumber(r->xr), msg);
 	else
 		snprintf(r->err, sizeof(r->err), "%s", msg);
+	/* the message quotes the file: no control characters to a terminal */
+	for (char *c = r->err; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	r->failed = err;
 	return err;
 }

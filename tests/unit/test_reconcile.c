@@ -363,7 +363,7 @@ test_flagged_and_escaped(void **state)
 	(void)state;
 	memcpy(items, base, sizeof(items));
 	snprintf(items[4].u.flags[items[4].u.nflags++], RT_SERVICE_MAX, "outside-validity");
-	snprintf(items[6].u.call_id, sizeof(items[6].u.call_id), "<b>x</b>&\"q\"");
+	snprintf(items[6].u.call_id, sizeof(items[6].u.call_id), "<b>x</b>&\"q\"\x1b[2J");
 	write_pair(RT_EXPORT_XML, RT_EXPORT_CSV, items, N);
 	assert_int_equal(reconcile(0, 0, err), BROKER_RECONCILE_DISAGREE);
 	d = discrepancies();
@@ -375,6 +375,9 @@ test_flagged_and_escaped(void **state)
 	assert_non_null(strstr(html, "&lt;b&gt;x&lt;/b&gt;&amp;&quot;q&quot;"));
 	assert_null(strstr(html, "<b>x"));
 	assert_non_null(strstr(html, "<svg"));
+	/* the summary goes to a terminal: the escape sequence is defused */
+	assert_null(strchr(file_text(out_path), 0x1b));
+	assert_non_null(strstr(file_text(out_path), "?[2J"));
 }
 
 static void
