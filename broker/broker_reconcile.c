@@ -281,6 +281,16 @@ headers_check(const struct broker_reconcile_opts *o, struct recon_report *rep,
 	return 0;
 }
 
+/* Whether the record is between the export's two realms, either way. */
+static int
+between(const struct rt_export_item *it, const struct rt_export_header *h)
+{
+	const char *home = it->u.home, *visited = it->u.visited;
+
+	return (strcmp(home, h->issuer) == 0 && strcmp(visited, h->partner) == 0) ||
+	    (strcmp(home, h->partner) == 0 && strcmp(visited, h->issuer) == 0);
+}
+
 /* Advances s past its current record, checking the order. */
 static int
 side_advance(struct side *s, int i, struct recon_report *rep)
@@ -317,6 +327,10 @@ side_advance(struct side *s, int i, struct recon_report *rep)
 			continue;
 		}
 		memcpy(s->prev_id, s->item->u.id, sizeof(s->prev_id));
+		if (!between(s->item, &rep->header[i]))
+			recon_report_add(rep, RECON_MISMATCH, i == 0 ? s->item : NULL,
+			    i == 0 ? NULL : s->item, "home and visited are not the two "
+			    "realms of the exports");
 		return 0;
 	}
 }

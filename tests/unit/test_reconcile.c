@@ -339,6 +339,25 @@ test_duplicates(void **state)
 }
 
 static void
+test_third_realm(void **state)
+{
+	struct rt_export_item items[N];
+	char err[1024];
+	const char *d;
+
+	(void)state;
+	memcpy(items, base, sizeof(items));
+	snprintf(items[9].u.visited, sizeof(items[9].u.visited), "third.example");
+	write_pair(RT_EXPORT_CSV, RT_EXPORT_XML, items, N);
+	assert_int_equal(reconcile(0, 0, err), BROKER_RECONCILE_DISAGREE);
+	d = discrepancies();
+	/* one for the record itself, one for the difference with ours */
+	assert_int_equal(lines(d), 2);
+	assert_non_null(strstr(d, "not the two realms"));
+	assert_non_null(strstr(d, "visited: visited.example / third.example"));
+}
+
+static void
 test_out_of_order(void **state)
 {
 	struct rt_export_item items[N];
@@ -445,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_amount),
 		cmocka_unit_test(test_quantity_tolerance),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_third_realm),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_flagged_and_escaped),
 		cmocka_unit_test(test_stated_totals),
