@@ -29,8 +29,8 @@
 #include "rt_file.h"
 #include "rt_log.h"
 
-#define THREADS 4
-#define WINDOW 512
+#define THREADS 2
+#define WINDOW 1024
 
 static double bench_seconds = 3.0;
 static char dir[256];
