@@ -1,6 +1,6 @@
 /*
- * rt_sip: a strict, zero-copy parser of SIP requests for the agent that
- * sits beside a proxy.
+ * rt_sip: a strict, zero-copy parser of SIP requests (and of the responses
+ * a proxy reports for usage) for the agent that sits beside a proxy.
  *
  * The agent decides about a message the proxy forwards, so the two must
  * never read the same bytes differently (request smuggling, header
