@@ -116,6 +116,18 @@ test_drain_ack(void **state)
 	assert_int_equal(agent_admin_handle(fx->agent, 1, (char *[]){requeue}, &report),
 	    0);
 	assert_string_equal(rt_buf_str(&report), "1 quarantined records back to pending\n");
+	/* and /metrics counts it all */
+	rt_buf_reset(&report);
+	assert_int_equal(rt_metrics_render(fx->agent->metrics.registry, &report), 0);
+	assert_non_null(strstr(rt_buf_str(&report),
+	    "roamtrust_agent_spool_records{state=\"pending\"} 1\n"));
+	assert_non_null(strstr(rt_buf_str(&report),
+	    "roamtrust_agent_spool_records{state=\"sent\"} 3\n"));
+	assert_non_null(strstr(rt_buf_str(&report),
+	    "roamtrust_agent_usage_records_quarantined_total 1\n"));
+	assert_non_null(strstr(rt_buf_str(&report), "roamtrust_agent_usage_answers_total"
+	    "{event=\"stop\",status=\"200\",result=\"stored\"} 1\n"));
+	assert_non_null(strstr(rt_buf_str(&report), "roamtrust_agent_open_calls 0\n"));
 	rt_buf_fini(&report);
 	assert_int_equal(drain(fx, fb, FAKE_ACK, 0, NULL, &settled, &got), 0);
 	assert_int_equal(got->nrecords, 1);
