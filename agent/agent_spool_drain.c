@@ -85,12 +85,18 @@ submit_encode(const struct rt_usage_record *recs, size_t *np, struct rt_buf *xml
 	return rt_usage_submit_encode(recs, n, xml);
 }
 
-/* A Refusal that blames what we sent, not the broker's state. */
+/* A Refusal that blames what we sent (the broker's rt_msg_parse or its
+ * records' checks), not the broker's state. */
 static int
 refusal_of_content(const struct rt_refusal *f)
 {
-	return strcmp(f->reason, "schema") == 0 || strcmp(f->reason, "bad_input") == 0 ||
-	    strcmp(f->reason, "too_big") == 0 || strcmp(f->reason, "xml_parse") == 0;
+	static const char *const content[] = {"schema", "bad_input", "too_big",
+	    "too_deep", "xml_parse", "xml_dtd"};
+
+	for (size_t i = 0; i < sizeof(content) / sizeof(content[0]); i++)
+		if (strcmp(f->reason, content[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Sends recs[0..n) and waits for the answer into c. */

@@ -226,6 +226,11 @@ bad_report() {
 }
 ok "a usage report that is not SIP: 400, nothing stored" \
     eval 'bad_report && spool_is 4 "SELECT count(*) FROM record"'
+drained() { spool_is "4 0" "SELECT count(*) || ' ' || sum(state != 'sent') FROM record"; }
+ok "the agent's records reach its broker: all four sent, none pending or quarantined" \
+    wait_for 10 drained
+ok "  ... and the visited broker's ledger holds them" \
+    eval '"$BROKER" ledger status -c visited.example.conf | grep -q "records:    4 ours"'
 ok "the agent's usage command shows the spool, nothing quarantined" \
     eval '"$AGENT" usage -c agent.conf | grep -q "^quarantined: 0 records"'
 ok "Kamailio logged no usage report the agent did not store" \
