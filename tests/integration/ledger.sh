@@ -139,10 +139,13 @@ start submitter "$UT" submit "$AGENT_URL" --count 20000 --per 100 --home home.ex
     --acked acked.txt --retry 120
 acked_at_least() { [ -f acked.txt ] && [ "$(wc -l <acked.txt)" -ge "$1" ]; }
 ok "submits under way" wait_for 60 acked_at_least 3000
-kill -KILL "$(cat broker-visited.pid)" 2>/dev/null
+VPID=$(cat broker-visited.pid)
+kill -KILL "$VPID" 2>/dev/null
+wait "$VPID" 2>/dev/null	# gone for good: its admin socket no longer answers
+ok "the visited broker is killed mid-stream" eval '! kill -0 "$VPID" 2>/dev/null'
 rm -f broker-visited.pid
-ok "the visited broker is killed mid-stream" eval '! running broker-visited'
 start broker-visited2 "$BROKER" run -c visited.example.conf
+ok "it starts again over its ledger" wait_for 20 peer_up visited.example home.example
 ok "the submitter finishes after the restart" wait_for 180 eval '! running submitter'
 ok "  ... with every record acknowledged" \
     grep -q "submitted 20000 stored 20000 rejected 0" submitter.log
