@@ -97,22 +97,24 @@ struct worker {
 	int nfree;
 };
 
+/* From the writer thread. The slot goes back last: after that the worker
+ * may reuse it, or finish and take w away. */
 static void
 op_done(struct agent_spool_op *op, int err)
 {
 	struct worker *w = op->arg;
 
-	pthread_mutex_lock(&w->lock);
-	w->free_ops[w->nfree++] = (int)(op - w->ops);
-	w->in_flight--;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
 	pthread_mutex_lock(&w->in->lock);
 	if (err == 0 && op->outcome == AGENT_SPOOL_STORED)
 		w->in->done++;
 	else
 		w->in->failed++;
 	pthread_mutex_unlock(&w->in->lock);
+	pthread_mutex_lock(&w->lock);
+	w->free_ops[w->nfree++] = (int)(op - w->ops);
+	w->in_flight--;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void *
