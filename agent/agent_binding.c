@@ -16,11 +16,7 @@
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return agent_fnv1a(AGENT_FNV_INIT, s, strlen(s));
 }
 
 struct binding_node {
