@@ -9,94 +9,23 @@
 # spool, and refused requests are none. Then the negative runs.
 set -u
 . "$(dirname "$0")/common.inc"
-top=$(cd "$(dirname "$0")/../.." && pwd)
-AGENT="$RT_BIN/roamtrust-agent"
-SCEN="$top/examples/sipp"
-
-command -v kamailio >/dev/null && command -v sipp >/dev/null || {
-	echo "not ok - kamailio and sipp are needed (make deps installs them)"
-	echo "0 passed, 1 failed"
-	exit 1
-}
+. "$(dirname "$0")/roaming.inc"
 cd "$WORK" || exit 1
 
-# --- PKI, agreement, configurations ---
-"$PKI" init --dir ca --name "IT Federation" >/dev/null
-for r in home.example visited.example; do
-	"$PKI" request --realm "$r" --out "$r" >/dev/null
-	"$PKI" issue --dir ca --csr "$r/$r.csr" --realm "$r" --out "$r/$r.crt" >/dev/null
-done
-"$PKI" crl --dir ca --out crl.pem >/dev/null
-mkdir -p agreements
-agreement() {	# file services...
-	f=$1
-	shift
-	svc=()
-	for s in "$@"; do svc+=(--service "$s"); done
-	"$PKI" agreement new --home home.example --visited visited.example "${svc[@]}" \
-	    --currency EUR --max-assertion 600 --out "agreements/$f.xml" >/dev/null &&
-	    "$PKI" agreement sign --key home.example/home.example.key \
-	    --cert home.example/home.example.crt "agreements/$f.xml" >/dev/null &&
-	    "$PKI" agreement sign --key visited.example/visited.example.key \
-	    --cert visited.example/visited.example.crt "agreements/$f.xml" >/dev/null
-}
-# voice, message and registration; not "video" (the no-service run asks for
-# nothing else)
-agreement hv voice:minute:12 message:message:2 registration:event:1
-
-HOME_PORT=$(free_port)
-VISITED_PORT=$(free_port)
-broker_conf() {	# realm port peer peer_port
-	cat >"$1.conf" <<EOF
-[broker]
-realm = $1
-key = $WORK/$1/$1.key
-cert = $WORK/$1/$1.crt
-ca = $WORK/ca/ca.crt
-crl_url = file://$WORK/crl.pem
-listen = tls+tcp://127.0.0.1:$2
-agreements = $WORK/agreements
-state_dir = $WORK/state-$1
-ping_interval = 1s
-request_timeout = 2s
-lockout_after = 3
-lockout_time = 1h
-
-[peer.$3]
-endpoint = tls+tcp://127.0.0.1:$4
-EOF
-}
-broker_conf home.example "$HOME_PORT" visited.example "$VISITED_PORT"
-broker_conf visited.example "$VISITED_PORT" home.example "$HOME_PORT"
-
-AGENT_PORT=$(free_port)
-SIP_PORT=$(free_port)
-UAS_PORT=$(free_port)
-UAC_PORT=$(free_port)
-cat >agent.conf <<EOF
-[agent]
-realm = visited.example
-broker = ipc://$WORK/state-visited.example/agent.sock
-listen = 127.0.0.1:$AGENT_PORT
-state_dir = $WORK/state-agent
-digest_algorithms = MD5
-auth_timeout = 2s
-retry_after = 7s
-proxy_uris = 127.0.0.1:$SIP_PORT
-security_server = digest;q=0.1
+# --- PKI, agreement (voice, message and registration; not "video": the
+# no-service run asks for nothing else), configurations ---
+roaming_pki
+roaming_agreement hv voice:minute:12 message:message:2 registration:event:1
+roaming_brokers "lockout_after = 3
+lockout_time = 1h"
+roaming_agent "security_server = digest;q=0.1
 fail_limit_source = 50
-fail_limit_identity = 50
-EOF
+fail_limit_identity = 50"
 
 start broker-home "$BROKER" run -c home.example.conf
 start broker-visited "$BROKER" run -c visited.example.conf
-peer_up() { "$BROKER" peers -c "$1.conf" 2>/dev/null | grep -q "^$2 *up"; }
 ok "home and visited brokers peer" wait_for 20 peer_up visited.example home.example
 
-add_sub() {	# private password [services]
-	printf '%s\n' "$2" | "$BROKER" subscriber add "sip:$1@home.example" "$1" \
-	    ${3:+--services "$3"} --password-stdin -c home.example.conf
-}
 ok "alice is provisioned at home" add_sub alice 'Roam-Wide-2026!' voice,message
 ok "bob (message only) is provisioned" add_sub bob 'Sunny-Harbor-77' message
 ok "carol is provisioned (she will be locked out)" add_sub carol 'Quiet-Forest-31' voice,message
@@ -108,44 +37,15 @@ ok "the subscriber list shows alice, never a password" \
     ! "$BROKER" subscriber list -c home.example.conf | grep -q "Roam-Wide"'
 
 start agent "$AGENT" run -c agent.conf
-start kamailio env RT_LISTEN="udp:127.0.0.1:$SIP_PORT" RT_RETRY_AFTER=7 \
-    RT_AGENT="agent=>http://127.0.0.1:$AGENT_PORT/v1" RT_UAS="sip:127.0.0.1:$UAS_PORT" \
-    kamailio -DD -E -f "$top/examples/kamailio/kamailio.cfg" -m 64 -M 16 -Y "$WORK/kamailio-run"
-mkdir -p "$WORK/kamailio-run"
-sip_up() { logged kamailio 'INFO: <core>.*main process|Listening on'; }
-ok "Kamailio starts" wait_for 10 sip_up
-
-# sipp helpers: user file and scenarios
-sipp_port=$UAC_PORT
-sipp_field=""	# a third injection field (Date, an extra header)
-sipp_run() {	# name scenario user password [extra sipp args]
-	name=$1 scen=$2 user=$3 pass=$4
-	shift 4
-	printf 'SEQUENTIAL\n%s;home.example;%s\n' "$user" "$sipp_field" >"users-$name.csv"
-	sipp -sf "$SCEN/$scen" -inf "users-$name.csv" -au "$user" -ap "$pass" \
-	    -i 127.0.0.1 -p "$sipp_port" \
-	    -m 1 -timeout 15s -timeout_error -max_recv_loops 100 -nostdin \
-	    -trace_msg -message_file "$WORK/$name.msg" "$@" \
-	    "127.0.0.1:$SIP_PORT" >"$WORK/$name.out" 2>&1
-}
+ok "Kamailio starts" roaming_start_kamailio
 
 ok "alice registers through the visited Kamailio (401 then 200)" \
     sipp_run register register.xml alice 'Roam-Wide-2026!'
 ok "  ... the agent recorded the binding" logged agent 'event=registered aor=sip:alice@home.example'
 ok "  ... the home broker issued the assertion" logged broker-home 'event=auth_home visited=visited.example user=alice result=ok'
 
-# the UAS behind the visited proxy (in the foreground of its job: with -bg
-# sipp forks, and stop would end the parent that already left)
-start uas sipp -sf "$SCEN/uas.xml" -i 127.0.0.1 -p "$UAS_PORT" -trace_msg \
-    -message_file "$WORK/uas.msg" -nostdin
-sleep 1
-now_date() { LC_ALL=C date -u -d "${1:-now}" '+%a, %d %b %Y %H:%M:%S GMT'; }
+roaming_start_uas
 
-# the agent's usage spool, read with sqlite3
-spool() { sqlite3 -readonly "$WORK/state-agent/spool.db" "$1"; }
-spool_is() {	# expected sql
-	[ "$(spool "$2")" = "$1" ]
-}
 ok "  ... a registration the agreement does not bill for alice is no record" \
     spool_is 0 "SELECT count(*) FROM record"
 
