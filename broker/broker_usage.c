@@ -221,6 +221,8 @@ look_done(struct broker_ledger_batch_out *bo, int err)
 		if (p->ack_seq == 0 && bo->ack_seq != 0)
 			snprintf(p->state, sizeof(p->state), "idle: batch %" PRIu64
 			    " acknowledged, nothing waiting", bo->ack_seq);
+		else if (p->ack_seq == 0)
+			snprintf(p->state, sizeof(p->state), "idle: nothing to send");
 	} else if (p->stopping)
 		p->busy = 0;
 	else {
@@ -231,7 +233,7 @@ look_done(struct broker_ledger_batch_out *bo, int err)
 		    " records) %s", bo->seq, bo->nrecords, bo->resend ? "sent again" :
 		    "sent");
 		/* under the lock: stop cannot slip between the check and this */
-		nng_sleep_aio(0, p->send_aio);
+		broker_defer(p->send_aio);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

@@ -228,9 +228,45 @@ run "$top/$BUILD/roamtrust-agent" status -c agent/agent.conf
 say "Kamailio reported each MESSAGE and call: the agent stored a usage record before it answered, and sends them to its broker"
 run "$top/$BUILD/roamtrust-agent" usage -c agent/agent.conf
 
+# every record in both ledgers: visited's (ours), and each home's (theirs)
+arrived() {	# realm partner count
+	"$broker" ledger status -c "$1/broker.conf" 2>/dev/null |
+		grep -A3 "^partner $2" | grep -Eq "records: +[0-9]+ ours, $3 theirs|records: +$3 ours"
+}
+for _ in $(seq 1 50); do
+	arrived home.example visited.example 3 && arrived third.example visited.example 3 && break
+	sleep 0.2
+done
+say "visited.example's broker keeps them in its ledger (hash-chained, checkpoints signed) and forwards each home its own, in signed UsageBatches"
+run "$broker" ledger status -c visited.example/broker.conf
+run "$broker" ledger status -c home.example/broker.conf
+run "$broker" ledger verify -c visited.example/broker.conf
+
+from=$(date -u -d yesterday +%F)
+to=$(date -u -d tomorrow +%F)
+say "At the end of the period both sides export what they hold of each other, priced by the agreement and signed"
+run "$broker" export -c visited.example/broker.conf --partner home.example \
+	--from "$from" --to "$to" --out visited-home.xml
+run "$broker" export -c home.example/broker.conf --partner visited.example \
+	--from "$from" --to "$to" --out home-visited.xml
+run "$broker" export -c visited.example/broker.conf --partner third.example \
+	--from "$from" --to "$to" --format csv --out visited-third.csv
+run "$broker" export -c third.example/broker.conf --partner visited.example \
+	--from "$from" --to "$to" --format csv --out third-visited.csv
+run openssl cms -verify -binary -inform DER -in visited-home.xml.sig \
+	-content visited-home.xml -CAfile ca/ca.crt -out /dev/null
+run xmllint --noout --nonet --schema "$top/schemas/roamtrust.xsd" visited-home.xml
+
+say "The settlement teams reconcile the two sides' exports"
+run "$broker" reconcile -c visited.example/broker.conf visited-home.xml home-visited.xml \
+	--csv discrepancies-home.csv --html report-home.html
+run "$broker" reconcile -c visited.example/broker.conf visited-third.csv third-visited.csv \
+	--csv discrepancies-third.csv --html report-third.html
+
 say "Everything stops"
 cleanup
 pids=""
 
 printf '\nDemo complete. Everything it made is in %s\n' "$demo"
+printf 'Settlement reports: %s/report-home.html %s/report-third.html\n' "$demo" "$demo"
 ls -l "$demo" "$demo/ca"
