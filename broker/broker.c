@@ -147,6 +147,14 @@ broker_count_refusal(struct broker *b, int reason)
 		rt_counter_inc(b->metrics.refused[-reason]);
 }
 
+void
+broker_defer(nng_aio *aio)
+{
+	/* a stopped aio gets its callback with NNG_ECANCELED from begin */
+	if (nng_aio_begin(aio))
+		nng_aio_finish(aio, 0);
+}
+
 /* A PEM file as a string for nng (certificate, CA). */
 static int
 read_pem(const char *path, struct rt_buf *out)

@@ -417,6 +417,16 @@ void broker_stop(struct broker *b);
 void broker_free(struct broker *b);
 /* Counts a refused frame or item by reason. */
 void broker_count_refusal(struct broker *b, int reason);
+/*
+ * Runs aio's callback soon on one of nng's threads, with result 0 (or
+ * NNG_ECANCELED once the aio is stopped): work handed out of a thread
+ * that must not do it (the store's writer, a pipe callback). Not
+ * nng_sleep_aio(0): nng 1.5.2's expire thread rescans every aio with a
+ * timeout in a busy loop until the millisecond of a zero sleep has passed
+ * (measured: ~8% of the CPU of cold roaming authentications, and up to
+ * 1 ms on every reply).
+ */
+void broker_defer(nng_aio *aio);
 /* The nng TLS configuration for a listener (server) or a dialer to peer. */
 int broker_tls_config(struct broker *b, const char *server_name,
     nng_tls_config **cfgp) RT_WUR;

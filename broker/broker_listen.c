@@ -226,7 +226,7 @@ slot_ready(void *owner, int index)
 	pthread_mutex_lock(&s->lock);
 	/* under the lock: a stop cannot come between the check and this */
 	if (--s->waiting == 0 && !s->closed)
-		nng_sleep_aio(0, s->finish_aio);
+		broker_defer(s->finish_aio);
 	pthread_mutex_unlock(&s->lock);
 }
 

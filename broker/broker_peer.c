@@ -563,7 +563,7 @@ pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 		pthread_mutex_unlock(&p->lock);
 		log_info("event=peer_connected realm=%s", p->realm);
 		/* not from inside nng's pipe callback */
-		nng_sleep_aio(0, p->kick_aio);
+		broker_defer(p->kick_aio);
 		return;
 	}
 	if (ev == NNG_PIPE_EV_REM_POST && nng_pipe_id(p->pipe) == nng_pipe_id(pipe)) {
