@@ -29,16 +29,23 @@ struct out_req {
 };
 
 enum slot_phase {
-	SLOT_IDLE,
 	SLOT_SEND,
 	SLOT_RECV
 };
 
+/*
+ * Two owners, two fields: busy says whether the slot is taken and is
+ * guarded by peer->lock (dispatch counts and picks slots by it from any
+ * thread); phase is the step of the frame in flight, touched only along
+ * the slot's own chain of send, callback, receive, callback (nng orders
+ * those), and never read by anyone else.
+ */
 struct out_slot {
 	struct broker_peer *peer;
 	nng_ctx ctx;
 	nng_aio *aio;
-	enum slot_phase phase;		/* guarded by peer->lock while idle */
+	int busy;			/* guarded by peer->lock */
+	enum slot_phase phase;		/* the slot's own, while busy */
 	struct out_req *reqs[BROKER_BATCH_MAX];
 	int nreqs;
 	uint8_t frame_id[RT_FRAME_ID_LEN];
@@ -95,7 +102,7 @@ slot_fail(struct out_slot *s, int err)
 	}
 	s->nreqs = 0;
 	pthread_mutex_lock(&p->lock);
-	s->phase = SLOT_IDLE;
+	s->busy = 0;
 	pthread_mutex_unlock(&p->lock);
 	peer_dispatch(p);
 }
@@ -163,7 +170,7 @@ slot_reply(struct out_slot *s, nng_msg *msg)
 	free(f);
 	nng_msg_free(msg);
 	pthread_mutex_lock(&p->lock);
-	s->phase = SLOT_IDLE;
+	s->busy = 0;
 	pthread_mutex_unlock(&p->lock);
 	peer_dispatch(p);
 	return;
@@ -282,11 +289,11 @@ peer_dispatch(struct broker_peer *p)
 
 		pthread_mutex_lock(&p->lock);
 		for (int i = 0; i < p->nslots; i++)
-			busy += p->slots[i].phase != SLOT_IDLE;
+			busy += p->slots[i].busy;
 		if (p->queue_head != NULL && !p->stopping &&
 		    (busy < EAGER_FRAMES || p->queued >= MIN_BATCH)) {
 			for (int i = 0; i < p->nslots; i++) {
-				if (p->slots[i].phase == SLOT_IDLE) {
+				if (!p->slots[i].busy) {
 					s = &p->slots[i];
 					break;
 				}
@@ -296,7 +303,7 @@ peer_dispatch(struct broker_peer *p)
 			pthread_mutex_unlock(&p->lock);
 			return;
 		}
-		s->phase = SLOT_SEND;	/* taken */
+		s->busy = 1;
 		s->nreqs = 0;
 		while (p->queue_head != NULL && s->nreqs < p->broker->config->batch) {
 			struct out_req *q = p->queue_head;
