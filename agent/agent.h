@@ -62,6 +62,8 @@ struct agent_config {
 	const char *realm;
 	const char *local_realms[AGENT_LIST_MAX];
 	int nlocal_realms;
+	const char *trust_domains[AGENT_LIST_MAX];
+	int ntrust_domains;
 	const char *broker;
 	const char *broker_ca;
 	const char *cert;

@@ -255,15 +255,28 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	free(b);
 }
 
+/* Whether u's host (or host:port) is one of our proxies. */
+static int
+uri_is_proxy(const struct agent_config *ac, const struct rt_sip_uri *u)
+{
+	char host[300], hostport[310];
+
+	snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->host.p);
+	snprintf(hostport, sizeof(hostport), "%s:%d", host, u->port ? u->port : 5060);
+	for (int i = 0; i < ac->nproxy_uris; i++)
+		if (strcasecmp(host, ac->proxy_uris[i]) == 0 ||
+		    strcasecmp(hostport, ac->proxy_uris[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 route_ok(void *arg, struct rt_sip_str elem)
 {
 	const struct agent_check *c = ((const void **)arg)[0];
 	const struct agent_binding *b = ((const void **)arg)[1];
-	const struct agent_config *ac = c->agent->config;
 	struct rt_sip_str uri, display, params;
 	struct rt_sip_uri u;
-	char hostport[300];
 
 	if (rt_sip_name_addr(elem, &uri, &display, &params) != 0 ||
 	    rt_sip_uri_parse(uri, &u) != 0)
@@ -271,17 +284,56 @@ route_ok(void *arg, struct rt_sip_str elem)
 	for (int i = 0; i < b->npath; i++)
 		if (rt_sip_str_eq(uri, b->path[i]))
 			return 0;
-	snprintf(hostport, sizeof(hostport), "%.*s", (int)u.host.len, u.host.p);
-	for (int i = 0; i < ac->nproxy_uris; i++) {
-		if (strcasecmp(hostport, ac->proxy_uris[i]) == 0)
-			return 0;
-		snprintf(hostport, sizeof(hostport), "%.*s:%d", (int)u.host.len,
-		    u.host.p, u.port ? u.port : 5060);
-		if (strcasecmp(hostport, ac->proxy_uris[i]) == 0)
-			return 0;
-		snprintf(hostport, sizeof(hostport), "%.*s", (int)u.host.len, u.host.p);
+	return uri_is_proxy(c->agent->config, &u) ? 0 : 1;
+}
+
+/*
+ * Privacy: id (RFC 3323, 3325): the identity stays inside the trust
+ * domain. Whether the request asks for it...
+ */
+static int
+privacy_id(const struct agent_check *c)
+{
+	int i = c->msg.first[RT_HDR_PRIVACY];
+	struct rt_sip_str v;
+
+	if (i < 0)
+		return 0;
+	v = c->msg.headers[i].value;
+	/* priv-value *(";" priv-value) */
+	for (size_t k = 0; k < v.len;) {
+		size_t start, end;
+
+		while (k < v.len && (v.p[k] == ' ' || v.p[k] == '\t' || v.p[k] == ';'))
+			k++;
+		start = k;
+		while (k < v.len && v.p[k] != ';')
+			k++;
+		end = k;
+		while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
+			end--;
+		if (end - start == 2 && strncasecmp(v.p + start, "id", 2) == 0)
+			return 1;
 	}
-	return 1;
+	return 0;
+}
+
+/* ... and whether its Request-URI stays inside: one of our realms, one of
+ * our proxies, or a domain the operator trusts (trust_domains). */
+static int
+ruri_trusted(const struct agent_check *c)
+{
+	const struct agent_config *ac = c->agent->config;
+	struct rt_sip_uri u;
+
+	if (rt_sip_uri_parse(c->msg.ruri, &u) != 0 || u.host.len == 0)
+		return 0;
+	if (realm_is_local(ac, u.host) || uri_is_proxy(ac, &u))
+		return 1;
+	for (int i = 0; i < ac->ntrust_domains; i++)
+		if (rt_sip_str_ieq(u.host, ac->trust_domains[i]))
+			return 1;
+	return 0;
 }
 
 static const char *
@@ -363,7 +415,12 @@ request_policy(struct agent_check *c, const struct agent_binding *b)
 	if (c->msg.count[RT_HDR_P_ASSERTED_IDENTITY] > 0 ||
 	    c->msg.count[RT_HDR_P_PREFERRED_IDENTITY] > 0)
 		rt_counter_inc(c->agent->metrics.pai_stripped);
-	/* the proxy removes any PAI the UA sent and adds ours */
+	/* the proxy removes any PAI the UA sent and adds ours; with Privacy:
+	 * id, only toward the trust domain (none is added beyond it) */
+	if (privacy_id(c) && !ruri_trusted(c)) {
+		agent_verdict(c, 200, "private", "%s", "");
+		return;
+	}
 	agent_verdict(c, 200, "allowed", "P-Asserted-Identity: <%s>\r\n",
 	    b->assertion.public_id);
 }

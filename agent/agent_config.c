@@ -14,6 +14,10 @@ const struct rt_config_key agent_config_keys[] = {
 	{"agent", "local_realms", RT_CFG_LIST, "",
 	    "realms whose subscribers are ours, not roamers: passed through untouched "
 	    "(default: realm)", 0, 0, NULL},
+	{"agent", "trust_domains", RT_CFG_LIST, "",
+	    "domains inside our trust domain besides our realms and proxies: requests "
+	    "with Privacy: id get their P-Asserted-Identity only toward these "
+	    "(RFC 3325)", 0, 0, NULL},
 	{"agent", "broker", RT_CFG_STRING, NULL,
 	    "our broker: ipc://PATH (its agent_listen) or tls+tcp://HOST:PORT", 0, 0, NULL},
 	{"agent", "broker_ca", RT_CFG_PATH, "",
@@ -134,6 +138,8 @@ agent_config_load(const char *path, struct agent_config *ac, char *err, size_t e
 	    AGENT_LIST_MAX);
 	if (ac->nlocal_realms == 0)
 		ac->local_realms[ac->nlocal_realms++] = ac->realm;
+	ac->ntrust_domains = list_load(cfg, "trust_domains", ac->trust_domains,
+	    AGENT_LIST_MAX);
 	ac->broker = rt_config_str(cfg, "agent", "broker");
 	ac->broker_ca = str_or_empty(rt_config_str(cfg, "agent", "broker_ca"));
 	ac->cert = str_or_empty(rt_config_str(cfg, "agent", "cert"));

@@ -25,7 +25,8 @@
  * Asserted (abort() otherwise): every check finishes at once with one of
  * the verdicts the proxy understands, its body made of printable lines
  * ending in CRLF (nothing the proxy could read as another header), and
- * no allow without our PAI except for ACK, CANCEL, requests whose
+ * no allow without our PAI except for ACK, CANCEL, a request with
+ * Privacy: id toward a domain outside the trust domain, requests whose
  * From (To for REGISTER) names one of our realms, and requests of the
  * configured store-and-forward server (which keep the PAI they carry).
  */
@@ -247,6 +248,10 @@ check_verdict(const struct agent_check *c)
 				abort();
 		} else if (strcmp(c->reason, "local") == 0) {
 			if (c->body.len != 0 || (!ack_or_cancel && !names_local(c)))
+				abort();
+		} else if (strcmp(c->reason, "private") == 0) {
+			/* Privacy: id beyond the trust domain: no identity at all */
+			if (c->body.len != 0 || c->msg.first[RT_HDR_PRIVACY] < 0)
 				abort();
 		} else if (strcmp(c->reason, "store_and_forward") == 0) {
 			/* only our store-and-forward server, its own PAI lines */

@@ -136,6 +136,22 @@ ok "the agent's usage command shows the spool, nothing quarantined" \
 ok "Kamailio logged no usage report the agent did not store" \
     eval '! grep -q "NOT stored by the agent" "$WORK/kamailio.log"'
 
+# Privacy: id toward a domain outside the trust domain: delivered without
+# any asserted identity; the UAS's copy of that MESSAGE has no PAI
+uas_private() {	# the UAS's trace of the request that asked for privacy
+	awk '/^MESSAGE |^INVITE / { blk = "" } { blk = blk $0 "\n" }
+	    /^Privacy: id/ { hit = 1 } hit && /^\r?$/ { printf "%s", blk; exit }' uas.msg
+}
+messages=$(spool "SELECT count(*) FROM record WHERE service = 'message'")
+sipp_field=$(now_date)
+ok "a MESSAGE with Privacy: id to another domain is delivered (200)" \
+    sipp_run private message_private.xml alice x
+ok "  ... and reaches the UAS without any P-Asserted-Identity" \
+    eval 'uas_private | grep -q "^MESSAGE sip:uas@elsewhere.example" &&
+    ! uas_private | grep -qi "^P-Asserted-Identity"'
+ok "  ... it is billed all the same" \
+    wait_for 5 spool_is $((messages + 1)) "SELECT count(*) FROM record WHERE service = 'message'"
+
 sipp_port=$(free_port)
 ok "security agreement kept (Security-Verify repeats Security-Server): 200" \
     sipp_run secagree register_secagree.xml alice 'Roam-Wide-2026!'

@@ -43,6 +43,7 @@ agent_fixture_setup(void **state)
 	    "date_window = " STR(DATE_WINDOW) "s\n"
 	    "store_and_forward = " SAF_IP "\n"
 	    "proxy_uris = " PROXY_HOST ", " PROXY_IP ":5070\n"
+	    "trust_domains = " TRUSTED_PEER "\n"
 	    "security_server = " SEC_SERVER "\n"
 	    "max_bindings = " STR(MAX_BINDINGS) "\n"
 	    "fail_window = " STR(FAIL_WINDOW) "s\n"

@@ -26,6 +26,7 @@
 #define ALICE "sip:alice@home.example"
 #define BOB_HOME "sip:bob@home.example"
 #define CALLEE "sip:carol@visited.example"
+#define TRUSTED_PEER "partner.example"	/* in trust_domains */
 #define UA_IP "192.0.2.10"
 #define UA_PORT 5060
 #define UA_FLOW "udp:192.0.2.10:5060"

@@ -426,6 +426,51 @@ test_verdict_counters(void **state)
 	rt_time_set_now(0);
 }
 
+/* Privacy: id: our PAI toward the trust domain only (RFC 3325 5). */
+static void
+test_privacy(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const char *const inside[] = {CALLEE, "sip:carol@" LOCAL2,
+	    "sip:x@" PROXY_HOST, "sip:x@" PROXY_IP ":5070", "sip:y@" TRUSTED_PEER,
+	    "sip:y@PARTNER.example"};
+	static const char *const outside[] = {"sip:bob@elsewhere.example",
+	    "sip:x@" PROXY_IP ":5071", "tel:+15551234567", "sip:y@sub." TRUSTED_PEER};
+	static const char *const asks[] = {"Privacy: id\r\n", "Privacy: header;id\r\n",
+	    "Privacy: user ; ID ;critical\r\n"};
+	static const char *const not_id[] = {"Privacy: none\r\n",
+	    "Privacy: header;user\r\n", "Privacy: idle\r\n", ""};
+	const struct rt_counter *private = NULL;
+
+	(void)private;
+	put_alice(fx);
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		for (size_t k = 0; k < sizeof(asks) / sizeof(asks[0]); k++) {
+			agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
+			    .ruri = outside[i], .to = outside[i], .extra = asks[k]});
+			agent_expect(fx->check, 200, "");
+			assert_string_equal(fx->check->reason, "private");
+		}
+		/* no Privacy: id, the identity goes with the request */
+		for (size_t k = 0; k < sizeof(not_id) / sizeof(not_id[0]); k++) {
+			agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
+			    .ruri = outside[i], .to = outside[i], .extra = not_id[k]});
+			agent_expect(fx->check, 200, PAI_ALICE);
+		}
+	}
+	/* inside the trust domain it is asserted even with Privacy: id */
+	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
+		    .ruri = inside[i], .to = inside[i], .extra = asks[0]});
+		agent_expect(fx->check, 200, PAI_ALICE);
+		assert_string_equal(fx->check->reason, "allowed");
+	}
+	/* withheld is not unchecked: a service the assertion lacks is refused */
+	send_req(fx, "SUBSCRIBE", asks[0]);
+	assert_int_equal(fx->check->status, 200);
+	rt_time_set_now(0);
+}
+
 int
 main(void)
 {
@@ -443,6 +488,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flow, agent_fixture_setup,
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_expired, agent_fixture_setup,
+		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_privacy, agent_fixture_setup,
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_verdict_counters,
 		    agent_fixture_setup, agent_fixture_teardown),
