@@ -42,7 +42,6 @@
 #include "rt_log.h"
 #include "rt_x509.h"
 
-#define FLAGS_TEXT_MAX (RT_FLAGS_MAX * RT_SERVICE_MAX)
 
 static const char spool_schema[] =
     "PRAGMA user_version = 1;"
@@ -154,54 +153,8 @@ agent_spool_step_row(sqlite3 *db, sqlite3_stmt *st)
 	return rt_store_error(db, "spool", sqlite3_sql(st));
 }
 
-int
-agent_spool_column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
-
-	if (t == NULL || n < 0 || (size_t)n >= cap || memchr(t, '\0', (size_t)n) != NULL)
-		return RT_ERR_BAD_INPUT;
-	memcpy(out, t, (size_t)n);
-	out[n] = '\0';
-	return 0;
-}
 
 /* ---- records ---- */
-
-static int
-flags_format(const struct rt_usage_record *u, char *out, size_t cap)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < u->nflags && i < RT_FLAGS_MAX; i++) {
-		int n = snprintf(out + len, cap - len, "%s%s", i > 0 ? " " : "",
-		    u->flags[i]);
-
-		if (n < 0 || (size_t)n >= cap - len)
-			return RT_ERR_TOO_BIG;
-		len += (size_t)n;
-	}
-	return 0;
-}
-
-static int
-flags_parse(const char *s, struct rt_usage_record *u)
-{
-	while (*s != '\0') {
-		size_t n = strcspn(s, " ");
-
-		if (n == 0 || n >= sizeof(u->flags[0]) || u->nflags >= RT_FLAGS_MAX)
-			return RT_ERR_BAD_INPUT;
-		memcpy(u->flags[u->nflags], s, n);
-		u->flags[u->nflags++][n] = '\0';
-		s += n;
-		if (*s == ' ' && *++s == '\0')
-			return RT_ERR_BAD_INPUT;
-	}
-	return 0;
-}
 
 /* Inserts u as the event (event_at, event_key): 1 when new, 0 when the
  * event was there. */
@@ -210,25 +163,15 @@ record_insert(struct agent_spool *s, sqlite3 *db, uint64_t event_at,
     const char *event_key, const struct rt_usage_record *u)
 {
 	sqlite3_stmt *st = agent_spool_statement(s, W_RECORD_INSERT);
-	const char *text[] = {event_key, u->id, u->agreement_ref, u->assertion_ref,
-	    u->subscriber, u->home, u->visited, u->service, u->call_id};
-	char flags[FLAGS_TEXT_MAX];
-	int i = 1, r, changes = 0;
+	int r, changes = 0;
 
-	if (u->quantity > INT64_MAX || event_at > INT64_MAX ||
-	    flags_format(u, flags, sizeof(flags)) != 0)
+	if (event_at > INT64_MAX)
 		return RT_ERR_BAD_INPUT;
-	if (sqlite3_bind_int64(st, i++, (sqlite3_int64)event_at) != SQLITE_OK)
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)event_at) != SQLITE_OK ||
+	    agent_spool_bind_text(st, 2, event_key) != 0)
 		return RT_ERR_INTERNAL;
-	for (size_t k = 0; k < sizeof(text) / sizeof(text[0]); k++)
-		if ((r = agent_spool_bind_text(st, i++, text[k])) != 0)
-			return r;
-	if (sqlite3_bind_int64(st, i++, (sqlite3_int64)u->start) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, i++, (sqlite3_int64)u->end) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, i++, (sqlite3_int64)u->quantity) != SQLITE_OK ||
-	    agent_spool_bind_text(st, i++, u->unit) != 0 ||
-	    sqlite3_bind_text(st, i++, flags, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return RT_ERR_INTERNAL;
+	if ((r = rt_usage_row_bind(st, 3, u)) != 0)
+		return r;
 	if ((r = agent_spool_step_done(s, db, W_RECORD_INSERT, &changes)) != 0)
 		return r;
 	return changes > 0;
@@ -237,31 +180,7 @@ record_insert(struct agent_spool *s, sqlite3 *db, uint64_t event_at,
 int
 agent_spool_record_read(sqlite3_stmt *st, int first, struct rt_usage_record *u)
 {
-	char flags[FLAGS_TEXT_MAX];
-	sqlite3_int64 q;
-	int i = first, r;
-
-	memset(u, 0, sizeof(*u));
-	if ((r = agent_spool_column_text(st, i++, u->id, sizeof(u->id))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->agreement_ref,
-	    sizeof(u->agreement_ref))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->assertion_ref,
-	    sizeof(u->assertion_ref))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->subscriber, sizeof(u->subscriber))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->home, sizeof(u->home))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->visited, sizeof(u->visited))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->service, sizeof(u->service))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, u->call_id, sizeof(u->call_id))) != 0)
-		return r;
-	u->start = (time_t)sqlite3_column_int64(st, i++);
-	u->end = (time_t)sqlite3_column_int64(st, i++);
-	if ((q = sqlite3_column_int64(st, i++)) < 0)
-		return RT_ERR_BAD_INPUT;
-	u->quantity = (uint64_t)q;
-	if ((r = agent_spool_column_text(st, i++, u->unit, sizeof(u->unit))) != 0 ||
-	    (r = agent_spool_column_text(st, i++, flags, sizeof(flags))) != 0)
-		return r;
-	return flags_parse(flags, u);
+	return rt_usage_row_read(st, first, u);
 }
 
 static int
@@ -355,10 +274,10 @@ call_record(struct agent_spool *s, sqlite3_stmt *st, const char *call_id,
 {
 	memset(u, 0, sizeof(*u));
 	u->start = (time_t)sqlite3_column_int64(st, 0);
-	if (agent_spool_column_text(st, 2, u->subscriber, sizeof(u->subscriber)) != 0 ||
-	    agent_spool_column_text(st, 3, u->home, sizeof(u->home)) != 0 ||
-	    agent_spool_column_text(st, 4, u->assertion_ref, sizeof(u->assertion_ref)) != 0 ||
-	    agent_spool_column_text(st, 5, u->agreement_ref, sizeof(u->agreement_ref)) != 0)
+	if (rt_sql_column_text(st, 2, u->subscriber, sizeof(u->subscriber)) != 0 ||
+	    rt_sql_column_text(st, 3, u->home, sizeof(u->home)) != 0 ||
+	    rt_sql_column_text(st, 4, u->assertion_ref, sizeof(u->assertion_ref)) != 0 ||
+	    rt_sql_column_text(st, 5, u->agreement_ref, sizeof(u->agreement_ref)) != 0)
 		return RT_ERR_INTERNAL;
 	snprintf(u->call_id, sizeof(u->call_id), "%s", call_id);
 	snprintf(u->visited, sizeof(u->visited), "%s", s->visited);

@@ -131,7 +131,7 @@ sweep_apply(sqlite3 *db, void *arg)
 	    sqlite3_bind_int(st, 2, SPOOL_SWEEP_MAX) != SQLITE_OK)
 		return RT_ERR_INTERNAL;
 	while ((r = agent_spool_step_row(db, st)) == 1 && n < SPOOL_SWEEP_MAX)
-		if (agent_spool_column_text(st, 0, ids[n], sizeof(ids[n])) == 0)
+		if (rt_sql_column_text(st, 0, ids[n], sizeof(ids[n])) == 0)
 			n++;
 	sqlite3_reset(st);
 	if (r < 0)

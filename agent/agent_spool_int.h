@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "agent.h"
+#include "rt_usage_row.h"
 
 #define SPOOL_SWEEP_MAX 1000	/* calls closed per sweep transaction */
 #define SPOOL_PURGE_MAX 10000	/* sent records deleted per sweep */
@@ -59,8 +60,6 @@ int agent_spool_step_done(struct agent_spool *s, sqlite3 *db, enum spool_stmt i,
     int *changesp) RT_WUR;
 /* Steps a query: 1 with a row, 0 without, or RT_ERR_*. The caller resets. */
 int agent_spool_step_row(sqlite3 *db, sqlite3_stmt *st) RT_WUR;
-/* Column i (text) into out[cap]: RT_ERR_BAD_INPUT if it does not fit. */
-int agent_spool_column_text(sqlite3_stmt *st, int i, char *out, size_t cap) RT_WUR;
 /* The record of a row, its columns from first in RECORD_COLUMNS order. */
 int agent_spool_record_read(sqlite3_stmt *st, int first,
     struct rt_usage_record *u) RT_WUR;

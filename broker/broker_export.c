@@ -180,7 +180,7 @@ export_records(const struct broker_export_opts *o, sqlite3 *db, FILE *f,
 		int64_t amount;
 		int pr;
 
-		if ((r = broker_ledger_row_read(st, 0, &u)) != 0) {
+		if ((r = rt_usage_row_read(st, 0, &u)) != 0) {
 			snprintf(err, errcap, "ledger %s: a damaged row after %" PRIu64
 			    " records (id %.40s)", o->db, res->totals.records,
 			    (const char *)sqlite3_column_text(st, 0));

@@ -310,7 +310,7 @@ record_repeat(struct broker_ledger *l, sqlite3 *db, const struct ledger_chain *c
 			    " detail=\"chain head behind its rows\"", c->partner, c->pseq + 1);
 		return r;
 	}
-	if (broker_ledger_row_read(st, 2, &old) == 0)
+	if (rt_usage_row_read(st, 2, &old) == 0)
 		same = strcmp((const char *)sqlite3_column_text(st, 0), c->partner) == 0 &&
 		    sqlite3_column_int(st, 1) == (int)origin &&
 		    /* the home adds its flags to theirs: compare the usage only */
@@ -336,7 +336,7 @@ ledger_record_put(struct broker_ledger *l, sqlite3 *db, struct ledger_chain *c,
 		return r;
 	if ((st = ledger_stmt(l, db, LS_INSERT)) == NULL)
 		return RT_ERR_UNAVAILABLE;
-	if ((r = broker_ledger_row_bind(st, 1, u)) != 0)
+	if ((r = rt_usage_row_bind(st, 1, u)) != 0)
 		return r;
 	sqlite3_bind_text(st, 14, c->partner, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, (int)origin);

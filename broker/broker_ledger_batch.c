@@ -329,7 +329,7 @@ batch_out_rows(struct broker_ledger *l, sqlite3 *db, const char *partner,
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		pseqs[n] = (uint64_t)sqlite3_column_int64(st, 0);
-		if ((r = broker_ledger_row_read(st, 1, &recs[n])) != 0) {
+		if ((r = rt_usage_row_read(st, 1, &recs[n])) != 0) {
 			log_err("event=ledger_row_damaged partner=%s pseq=%" PRIu64,
 			    partner, pseqs[n]);
 			break;

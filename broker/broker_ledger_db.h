@@ -34,6 +34,7 @@
 #include <sqlite3.h>
 
 #include "rt_doc.h"
+#include "rt_usage_row.h"
 
 enum broker_origin {
 	BROKER_ORIGIN_OURS = 0,
@@ -82,22 +83,12 @@ enum broker_origin {
 	" services TEXT NOT NULL, issued_at INTEGER NOT NULL," \
 	" not_on_or_after INTEGER NOT NULL, agreement TEXT NOT NULL);"
 
-/* The record columns, in the order broker_ledger_row_read reads them:
+/* The record columns, in rt_usage_row's order:
  * "SELECT " BROKER_LEDGER_RECORD_COLUMNS " FROM records ...". */
 #define BROKER_LEDGER_RECORD_COLUMNS \
 	"id, agreement, assertion, subscriber, home, visited, service, " \
 	"call_id, start, end, quantity, unit, flags"
-#define BROKER_LEDGER_RECORD_NCOLUMNS 13
 
-/* Reads the record columns of st's current row from column first on into
- * u: 0, or RT_ERR_BAD_INPUT when a value does not fit (a damaged row). */
-int broker_ledger_row_read(sqlite3_stmt *st, int first, struct rt_usage_record *u) RT_WUR;
-/* Binds u's columns in that order to st from parameter first on. */
-int broker_ledger_row_bind(sqlite3_stmt *st, int first,
-    const struct rt_usage_record *u) RT_WUR;
-/* flags as one column: tokens separated by single spaces ("" for none). */
-int broker_ledger_flags_format(const struct rt_usage_record *u, char *out,
-    size_t cap) RT_WUR;
 /* hash = SHA-256(prev || canonical bytes of u). */
 int broker_ledger_hash(const uint8_t prev[32], const struct rt_usage_record *u,
     uint8_t hash[32]) RT_WUR;

@@ -183,7 +183,7 @@ chain_walk(struct verify *v, uint64_t *lastp, uint8_t last_hash[RT_SHA256_LEN])
 			    pseq > expect + 1 ? " and after" : "", pseq, id);
 			break;
 		}
-		if (broker_ledger_row_read(st, 3, u) != 0 || (origin != 0 && origin != 1)) {
+		if (rt_usage_row_read(st, 3, u) != 0 || (origin != 0 && origin != 1)) {
 			r = broken(v, "altered row: pseq %" PRIu64 ", record %s: a column "
 			    "is not valid", pseq, id);
 			break;

@@ -245,7 +245,7 @@ bench_raw(sqlite3 *db, sqlite3_stmt *st, double secs, int rows)
 			int p = (int)(n % 2);
 
 			id_take(u.id);
-			if (broker_ledger_row_bind(st, 1, &u) != 0)
+			if (rt_usage_row_bind(st, 1, &u) != 0)
 				abort();
 			sqlite3_bind_text(st, 14, p ? TL_HOME : "other.example", -1,
 			    SQLITE_STATIC);

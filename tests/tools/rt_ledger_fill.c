@@ -81,7 +81,7 @@ main(int argc, char **argv)
 			u.quantity++;
 			u.end++;
 		}
-		if (broker_ledger_row_bind(st, 1, &u) != 0 ||
+		if (rt_usage_row_bind(st, 1, &u) != 0 ||
 		    sqlite3_bind_text(st, 14, partner, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_int(st, 15, strcmp(u.visited, us) == 0 ? 0 : 1) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 16, (sqlite3_int64)++pseq) != SQLITE_OK ||

@@ -122,7 +122,7 @@ th_ledger_insert(sqlite3 *db, const char *partner, int origin, int64_t pseq,
 	int r = RT_ERR_IO;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    broker_ledger_row_bind(st, 1, u) != 0 ||
+	    rt_usage_row_bind(st, 1, u) != 0 ||
 	    sqlite3_bind_text(st, 14, partner, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 15, origin) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 16, pseq) != SQLITE_OK)

@@ -4,7 +4,7 @@
  * and visited.example, their agreement signed by both (voice per minute
  * at 12, message at 2, in EUR) in DIR/agreements, a trust store with the
  * CRL, ledger files made with BROKER_LEDGER_SCHEMA and rows inserted with
- * broker_ledger_row_bind (no ledger writer needed), and signed exports
+ * rt_usage_row_bind (no ledger writer needed), and signed exports
  * written straight from records, for the files a partner might send.
  */
 #ifndef HELPER_EXPORT_H

@@ -165,7 +165,7 @@ chain_check(const char *path, const char *partner, int n)
 	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		assert_int_equal(sqlite3_column_int64(st, 0), ++k);
-		assert_int_equal(broker_ledger_row_read(st, 2, &u), 0);
+		assert_int_equal(rt_usage_row_read(st, 2, &u), 0);
 		assert_int_equal(broker_ledger_hash(prev, &u, hash), 0);
 		assert_int_equal(sqlite3_column_bytes(st, 1), RT_SHA256_LEN);
 		assert_memory_equal(sqlite3_column_blob(st, 1), hash, RT_SHA256_LEN);
@@ -432,7 +432,7 @@ rehash(const char *path)
 	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE records SET hash = ?1 WHERE "
 	    "pseq = ?2", -1, &up, NULL), SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		assert_int_equal(broker_ledger_row_read(st, 1, &u), 0);
+		assert_int_equal(rt_usage_row_read(st, 1, &u), 0);
 		assert_int_equal(broker_ledger_hash(prev, &u, hash), 0);
 		sqlite3_bind_blob(up, 1, hash, RT_SHA256_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
