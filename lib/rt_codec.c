@@ -243,10 +243,35 @@ void
 rt_time_format(time_t t, char out[RT_TIME_STR_LEN + 1])
 {
 	struct tm tm;
+	int f[6];
+	char *o = out;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, RT_TIME_STR_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL) {
 		snprintf(out, RT_TIME_STR_LEN + 1, "1970-01-01T00:00:00Z");
+		return;
+	}
+	/* years of other than four digits: strftime, whose answer (or its
+	 * failure to fit) they always had */
+	if (tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999) {
+		if (strftime(out, RT_TIME_STR_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(out, RT_TIME_STR_LEN + 1, "1970-01-01T00:00:00Z");
+		return;
+	}
+	/* by hand: every document carries a few, and strftime is slow */
+	f[0] = tm.tm_year + 1900;
+	f[1] = tm.tm_mon + 1;
+	f[2] = tm.tm_mday;
+	f[3] = tm.tm_hour;
+	f[4] = tm.tm_min;
+	f[5] = tm.tm_sec;
+	*o++ = (char)('0' + f[0] / 1000);
+	*o++ = (char)('0' + f[0] / 100 % 10);
+	for (int i = 0; i < 6; i++) {
+		*o++ = (char)('0' + f[i] / 10 % 10);
+		*o++ = (char)('0' + f[i] % 10);
+		*o++ = "--T::Z"[i];
+	}
+	*o = '\0';
 }
 
 /* Reads exactly n digits. */

@@ -145,9 +145,13 @@ rt_doc_begin(struct rt_buf *xml, const char *root, const char *id, int decl,
 
 	if (decl && (r = rt_buf_append_str(xml, RT_XML_DECL)) != 0)
 		return r;
-	if ((r = rt_buf_printf(xml, "<%s xmlns=\"%s\"", root, RT_XML_NS)) != 0)
+	if ((r = rt_buf_append_str(xml, "<")) != 0 ||
+	    (r = rt_buf_append_str(xml, root)) != 0 ||
+	    (r = rt_buf_append_str(xml, " xmlns=\"" RT_XML_NS "\"")) != 0)
 		return r;
-	if (id != NULL && (r = rt_buf_printf(xml, " id=\"%s\"", id)) != 0)
+	if (id != NULL && ((r = rt_buf_append_str(xml, " id=\"")) != 0 ||
+	    (r = rt_buf_append_str(xml, id)) != 0 ||
+	    (r = rt_buf_append_str(xml, "\"")) != 0))
 		return r;
 	return rt_buf_append_str(xml, indent >= 0 ? ">\n" : ">");
 }
