@@ -136,8 +136,7 @@ broker_auth_home(struct broker *b, const char *visited,
 			refuse(resp, RT_AUTH_DISABLED, "subscriber disabled");
 		goto out;
 	}
-	if (broker_subscriber_record(b->subscribers, &b->password_policy,
-	    req->username, 1, now) < 0)
+	if (broker_subscriber_record_ok(b->subscribers, &sub, now) < 0)
 		log_warn("event=subscriber_record_failed user=%s", req->username);
 	ncommon = services_common(&sub, &agreement, common);
 	for (int i = 0; i < req->nservices; i++) {

@@ -587,3 +587,12 @@ broker_subscriber_record(struct broker_subscribers *db,
 		    failed, pol->lockout_seconds);
 	return r;
 }
+
+int
+broker_subscriber_record_ok(struct broker_subscribers *db,
+    const struct broker_subscriber *sub, time_t now)
+{
+	if (sub->failed == 0 && (sub->locked_until == 0 || sub->locked_until > now))
+		return sub->locked_until > now;
+	return broker_subscriber_record(db, NULL, sub->private_id, 1, now);
+}

@@ -26,7 +26,7 @@
  * 256 MiB), so one OS page cache serves them all. Every statement is
  * prepared once per connection at open. list uses a connection of its own
  * for its duration. A successful authentication of a subscriber with
- * no failures to clear is answered from a reader without writing.
+ * no failures to clear costs the one read of get: no other read, no write.
  */
 #ifndef BROKER_SUBSCRIBER_H
 #define BROKER_SUBSCRIBER_H
@@ -151,6 +151,15 @@ int broker_subscriber_usable(const struct broker_subscriber *sub, time_t now);
 int broker_subscriber_record(struct broker_subscribers *db,
     const struct broker_password_policy *pol, const char *private_id, int ok,
     time_t now) RT_WUR;
+/*
+ * A success of sub as get read it (and found usable): the same as
+ * record(ok), but decided on that row, so the usual case (no failures to
+ * clear, no ended lock) neither reads nor writes. A failure recorded by
+ * another request since the read stays counted: this success is taken as
+ * the earlier of the two.
+ */
+int broker_subscriber_record_ok(struct broker_subscribers *db,
+    const struct broker_subscriber *sub, time_t now) RT_WUR;
 
 /* ---- admin command and CLI (broker_subscriber_cmd.c) ---- */
 

@@ -475,6 +475,43 @@ test_lockout(void **state)
 	assert_int_equal(s.locked_until, 0);
 }
 
+/* A success decided on the row get read: no write unless it clears something. */
+static void
+test_record_ok(void **state)
+{
+	struct fixture *fx = *state;
+	struct broker_subscriber s, again;
+	time_t now = T0 + 1000;
+
+	assert_int_equal(add(fx, ALICE_PUB, "alice", ALICE_PW, -1), 0);
+	assert_int_equal(broker_subscriber_get(fx->db, ALICE_PUB, &s), 0);
+	assert_int_equal(broker_subscriber_record_ok(fx->db, &s, now), 0);
+	/* failures on the row it read: cleared */
+	assert_int_equal(broker_subscriber_record(fx->db, &policy, "alice", 0, now), 0);
+	assert_int_equal(broker_subscriber_record(fx->db, &policy, "alice", 0, now), 0);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+	assert_int_equal(s.failed, 2);
+	assert_int_equal(broker_subscriber_record_ok(fx->db, &s, now), 0);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &again), 0);
+	assert_int_equal(again.failed, 0);
+	/* a failure after the read stays counted: the success came first */
+	assert_int_equal(broker_subscriber_record(fx->db, &policy, "alice", 0, now), 0);
+	assert_int_equal(broker_subscriber_record_ok(fx->db, &again, now), 0);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+	assert_int_equal(s.failed, 1);
+	/* an ended lock is lifted, a running one reported */
+	for (int i = 2; i <= 3; i++)
+		assert_int_equal(broker_subscriber_record(fx->db, &policy, "alice", 0,
+		    now), i == 3);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+	assert_int_equal(s.locked_until, now + 60);
+	assert_int_equal(broker_subscriber_record_ok(fx->db, &s, now + 30), 1);
+	assert_int_equal(broker_subscriber_record_ok(fx->db, &s, now + 60), 0);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+	assert_int_equal(s.failed, 0);
+	assert_int_equal(s.locked_until, 0);
+}
+
 struct list_seen {
 	char ids[8][RT_URI_MAX];
 	int n;
@@ -649,6 +686,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
