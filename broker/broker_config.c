@@ -56,7 +56,9 @@ const struct rt_config_key broker_config_keys[] = {
 	    "(measured: 16 frames of many requests beat 64 frames of few)", 1, 1024, NULL},
 	{"broker", "batch", RT_CFG_INT, "64",
 	    "requests one outbound frame may carry when several wait (one signature "
-	    "covers them all; 1 turns batching off)", 1, BROKER_BATCH_MAX, NULL},
+	    "covers them all; with two frames in flight to a peer, a new one waits "
+	    "until it is full or one comes back; 1 turns batching off)", 1,
+	    BROKER_BATCH_MAX, NULL},
 	{"broker", "ping_interval", RT_CFG_DURATION, "10s",
 	    "how often to ping each peer that is up", 1, 3600, NULL},
 	{"broker", "ping_misses", RT_CFG_INT, "3",

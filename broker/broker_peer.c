@@ -271,14 +271,16 @@ slot_send(struct out_slot *s)
 
 /*
  * Gives queued requests to idle contexts until one of the two runs out.
- * With frames already in flight, a new frame waits for a few requests to
- * share it (or for a frame to come back, which dispatches again): under
- * load this trades a fraction of a round trip for far fewer signatures
- * (measured: 8 requests a frame instead of 3 doubled the rate of roaming
- * authentications).
+ * With EAGER_FRAMES already in flight, a new frame waits until it can be
+ * full (the configured batch) or a frame comes back (which dispatches
+ * again, everything queued): under load this trades at most a round trip
+ * for far fewer signatures, and the home records a frame's assertions in
+ * one commit. Measured with bench_agent (256 cold authentications in
+ * flight): waiting for 8 requests instead of 3 doubled the rate; for a
+ * full batch (64) instead of 8, the CPU per authentication fell by a
+ * third and p50 from ~75 to ~45 ms.
  */
 #define EAGER_FRAMES 2
-#define MIN_BATCH 8
 
 static void
 peer_dispatch(struct broker_peer *p)
@@ -291,7 +293,8 @@ peer_dispatch(struct broker_peer *p)
 		for (int i = 0; i < p->nslots; i++)
 			busy += p->slots[i].busy;
 		if (p->queue_head != NULL && !p->stopping &&
-		    (busy < EAGER_FRAMES || p->queued >= MIN_BATCH)) {
+		    (busy < EAGER_FRAMES ||
+		    p->queued >= (size_t)p->broker->config->batch)) {
 			for (int i = 0; i < p->nslots; i++) {
 				if (!p->slots[i].busy) {
 					s = &p->slots[i];
