@@ -290,10 +290,17 @@ struct broker_async {
 	int (*encode)(struct broker_async *a, struct rt_buf *out);
 };
 
-/* Home side: the AuthResponse, its assertion recorded before it goes. */
+struct broker_ledger_assertion;
+
+/*
+ * Home side: the AuthResponse, its assertion recorded before it goes. The
+ * assertion's record is put on the *pending list: the caller records a
+ * frame's list at once (broker_ledger_assertions) after its last item, so
+ * the frame's assertions share one commit.
+ */
 int broker_auth_answer(struct broker *b, const char *visited,
     const struct rt_auth_request *req, const struct broker_async *tmpl,
-    struct broker_async **ap) RT_WUR;
+    struct broker_async **ap, struct broker_ledger_assertion **pending) RT_WUR;
 
 /* ---- usage: the ledger's traffic (broker_usage.c, broker_agent.c) ---- */
 

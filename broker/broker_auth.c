@@ -16,9 +16,9 @@
  * those records looks the assertion up there. Sent first and lost in a
  * crash, it would flag every record of an honest partner as
  * unknown-assertion; recorded first, it costs the answer one group commit
- * (shared by every answer waiting for it). If it cannot be recorded, the
- * answer is "unavailable" without it: no assertion we cannot account for
- * goes out.
+ * (shared by every answer of its frame, and whatever else waits). If it
+ * cannot be recorded, the answer is "unavailable" without it: no
+ * assertion we cannot account for goes out.
  *
  * Visited side (broker_auth_check_assertion): what an assertion that came
  * back from a home realm must satisfy before an agent may rely on it.
@@ -233,7 +233,7 @@ auth_recorded(struct broker_ledger_assertion *la, int err)
 int
 broker_auth_answer(struct broker *b, const char *visited,
     const struct rt_auth_request *req, const struct broker_async *tmpl,
-    struct broker_async **ap)
+    struct broker_async **ap, struct broker_ledger_assertion **pending)
 {
 	struct auth_answer *aa;
 
@@ -251,6 +251,7 @@ broker_auth_answer(struct broker *b, const char *visited,
 	aa->record.assertion = aa->resp.assertion;
 	aa->record.done = auth_recorded;
 	aa->record.arg = aa;
-	broker_ledger_assertion(b->ledger, &aa->record);
+	aa->record.next = *pending;
+	*pending = &aa->record;
 	return 0;
 }

@@ -491,14 +491,31 @@ assertion_done(void *arg, int err)
 	la->done(la, err);
 }
 
-void
-broker_ledger_assertion(struct broker_ledger *l, struct broker_ledger_assertion *la)
+static void
+assertion_op(struct broker_ledger *l, struct broker_ledger_assertion *la)
 {
 	la->ledger = l;
 	la->op.apply = assertion_apply;
 	la->op.done = assertion_done;
 	la->op.arg = la;
+	la->op.next = la->next != NULL ? &la->next->op : NULL;
+}
+
+void
+broker_ledger_assertion(struct broker_ledger *l, struct broker_ledger_assertion *la)
+{
+	la->next = NULL;
+	assertion_op(l, la);
 	rt_store_submit(l->store, &la->op);
+}
+
+void
+broker_ledger_assertions(struct broker_ledger *l, struct broker_ledger_assertion *first)
+{
+	for (struct broker_ledger_assertion *la = first; la != NULL; la = la->next)
+		assertion_op(l, la);
+	if (first != NULL)
+		rt_store_submit_chain(l->store, &first->op);
 }
 
 /* ---- checkpoints by time ---- */

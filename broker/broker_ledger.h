@@ -114,11 +114,19 @@ struct broker_ledger_assertion {
 	struct rt_assertion assertion;
 	void (*done)(struct broker_ledger_assertion *la, int err);
 	void *arg;
+	struct broker_ledger_assertion *next;	/* broker_ledger_assertions' list */
 	struct rt_store_op op;
 	struct broker_ledger *ledger;
 };
 
 void broker_ledger_assertion(struct broker_ledger *l, struct broker_ledger_assertion *la);
+/*
+ * Records the list (chained by next) at once: the assertions of one frame
+ * share a commit instead of trickling into several as they are made. Each
+ * done is called once, as above.
+ */
+void broker_ledger_assertions(struct broker_ledger *l,
+    struct broker_ledger_assertion *first);
 
 /* ---- batches: built for a home realm (out), received from a visited one (in) ---- */
 

@@ -15,7 +15,9 @@
  *
  * Some answers wait for the ledger (a UsageBatch stored, an assertion we
  * issue recorded): their handler takes a broker_async and calls ready
- * after the commit, from the store's thread. The slot counts the answers
+ * after the commit, from the store's thread. A frame's assertions are
+ * recorded together once all its items are answered: one commit for them
+ * all, not a trickle of small ones while the frame is still being read. The slot counts the answers
  * still waiting; the last one to be ready schedules the reply on nng's
  * threads (finish_aio), so the reply frame is signed off the store's
  * thread and only once everything it acknowledges is durable.
@@ -60,6 +62,7 @@ struct in_slot {
 	int nanswers;
 	int embed_cert;
 	int failed;			/* an answer could not be made: no reply */
+	struct broker_ledger_assertion *assertions;	/* to record, once answered */
 	pthread_mutex_t lock;		/* guards waiting and closed */
 	int waiting;			/* answers not ready, +1 while answering */
 	int closed;			/* stopping: schedule nothing */
@@ -249,7 +252,7 @@ answer_auth(struct in_slot *s, int index, xmlDocPtr doc, struct rt_buf *out)
 		return rt_refusal_encode(r, "AuthRequest not valid", out);
 	slot_wait(s, 1);
 	if ((r = broker_auth_answer(s->broker, s->frame->sender, &req, &tmpl,
-	    &s->answers[index].async)) != 0)
+	    &s->answers[index].async, &s->assertions)) != 0)
 		slot_wait(s, -1);
 	return r;
 }
@@ -459,6 +462,7 @@ slot_handle(struct in_slot *s)
 		goto drop;
 	s->nanswers = f->nitems;
 	s->waiting = 1;		/* ours, while answering */
+	s->assertions = NULL;
 	for (int i = 0; i < f->nitems; i++) {
 		rt_buf_init(&s->answers[i].xml, RT_FRAME_MAX_ITEM);
 		if ((r = answer_item(s, i, &f->items[i], agreement_err,
@@ -469,6 +473,9 @@ slot_handle(struct in_slot *s)
 			break;
 		}
 	}
+	/* the frame's assertions, in one commit (their answers wait for it) */
+	broker_ledger_assertions(b->ledger, s->assertions);
+	s->assertions = NULL;
 	pthread_mutex_lock(&s->lock);
 	last = --s->waiting == 0;
 	pthread_mutex_unlock(&s->lock);

@@ -159,23 +159,39 @@ store_writer(void *arg)
 }
 
 void
-rt_store_submit(struct rt_store *s, struct rt_store_op *op)
+rt_store_submit_chain(struct rt_store *s, struct rt_store_op *op)
 {
-	op->next = NULL;
+	struct rt_store_op *last = op;
+
+	while (last->next != NULL)
+		last = last->next;
 	pthread_mutex_lock(&s->lock);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->lock);
-		if (op->done != NULL)
-			op->done(op->arg, RT_ERR_UNAVAILABLE);
+		while (op != NULL) {
+			struct rt_store_op *next = op->next;
+
+			op->next = NULL;
+			if (op->done != NULL)
+				op->done(op->arg, RT_ERR_UNAVAILABLE);
+			op = next;
+		}
 		return;
 	}
 	if (s->tail != NULL)
 		s->tail->next = op;
 	else
 		s->head = op;
-	s->tail = op;
+	s->tail = last;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+}
+
+void
+rt_store_submit(struct rt_store *s, struct rt_store_op *op)
+{
+	op->next = NULL;
+	rt_store_submit_chain(s, op);
 }
 
 /* rt_store_run's operation: the caller's apply, and a waiter. */

@@ -43,7 +43,7 @@ struct rt_store_opts {
 };
 
 struct rt_store_op {
-	struct rt_store_op *next;	/* the store's; do not touch */
+	struct rt_store_op *next;	/* the store's (see rt_store_submit_chain) */
 	/* Runs inside the group's transaction; 0 or RT_ERR_*. On error the
 	 * operation's savepoint is rolled back, the others commit. */
 	int (*apply)(sqlite3 *db, void *arg);
@@ -60,6 +60,13 @@ void rt_store_close(struct rt_store *store);
 /* Queues op (the caller keeps it alive until done). Never fails: a store
  * that is closing calls done with RT_ERR_UNAVAILABLE. */
 void rt_store_submit(struct rt_store *store, struct rt_store_op *op);
+/*
+ * Queues op and the ops chained after it by their next fields (set by
+ * the caller for this call only), all at once: the writer finds them
+ * together, so they share one commit (if they fit in a group) instead of
+ * the first going alone while the others are still being made.
+ */
+void rt_store_submit_chain(struct rt_store *store, struct rt_store_op *op);
 /* Submits apply(arg) and waits until it is durable; its error or 0. */
 int rt_store_run(struct rt_store *store, int (*apply)(sqlite3 *db, void *arg),
     void *arg) RT_WUR;

@@ -244,6 +244,51 @@ tl_assertion(struct broker_ledger *l, const struct rt_assertion *a)
 	return wait_for(&w);
 }
 
+struct tl_wait_all {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int left;
+	int err;
+};
+
+static void
+assertions_done(struct broker_ledger_assertion *la, int err)
+{
+	struct tl_wait_all *w = la->arg;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->err == 0)
+		w->err = err;
+	w->left--;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int
+tl_assertions(struct broker_ledger *l, const struct rt_assertion *a, int n)
+{
+	struct broker_ledger_assertion *la, *first = NULL;
+	struct tl_wait_all w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	    n, 0};
+
+	if ((la = calloc((size_t)n, sizeof(*la))) == NULL)
+		return RT_ERR_NOMEM;
+	for (int i = n - 1; i >= 0; i--) {
+		la[i].assertion = a[i];
+		la[i].done = assertions_done;
+		la[i].arg = &w;
+		la[i].next = first;
+		first = &la[i];
+	}
+	broker_ledger_assertions(l, first);
+	pthread_mutex_lock(&w.lock);
+	while (w.left > 0)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	free(la);
+	return w.err;
+}
+
 /* ---- the file ---- */
 
 int

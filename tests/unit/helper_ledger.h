@@ -47,6 +47,9 @@ int tl_batch_out(struct broker_ledger *l, const char *partner, uint64_t ack_seq,
 int tl_batch_in(struct broker_ledger *l, const uint8_t *xml, size_t len,
     struct broker_ledger_batch_in *bi);
 int tl_assertion(struct broker_ledger *l, const struct rt_assertion *a);
+/* n assertions recorded as one list (broker_ledger_assertions); the first
+ * error of their dones, or 0. */
+int tl_assertions(struct broker_ledger *l, const struct rt_assertion *a, int n);
 /* Runs sql on the file (the ledger closed). */
 int tl_exec(const char *path, const char *sql);
 /* broker_ledger_verify of path as realm. */

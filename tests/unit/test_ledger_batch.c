@@ -4,8 +4,9 @@
  * across a restart too, PrevHash = SHA-256 of the previous batch's XML),
  * batches in (sequence 1, 2, ...; a repeat acknowledged without storing;
  * a gap, a fork and a wrong PrevHash refused with RT_ERR_CHAIN), the
- * home's flags for each reason (records kept), the per-record check of
- * our agents' records, and the UsageBatchAck message.
+ * home's flags for each reason (records kept), a list of assertions in
+ * one commit, the per-record check of our agents' records, and the
+ * UsageBatchAck message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -289,6 +290,32 @@ assertion_make(struct rt_assertion *a, const char *id, const char *audience,
 	snprintf(a->agreement_ref, sizeof(a->agreement_ref), AGREEMENT);
 }
 
+/* A frame's assertions, recorded as one list: one commit for them all,
+ * every done called, every row there (a repeat harmless). */
+static void
+test_assertions_together(void **state)
+{
+	struct tl_fixture *fx = *state;
+	struct broker_ledger *home = NULL;
+	struct rt_assertion a[40];
+	time_t now = rt_time_now();
+	uint64_t commits;
+
+	assert_int_equal(tl_open(fx, 1, 0, 0, &home), 0);
+	for (int i = 0; i < 40; i++) {
+		char id[RT_ID_MAX];
+
+		snprintf(id, sizeof(id), "0190f3c2-7a1e-7c3d-9a4b-%012d", i % 39);
+		assertion_make(&a[i], id, TL_VISITED, now, now + 3600);
+	}
+	commits = broker_ledger_commits(home);
+	assert_int_equal(tl_assertions(home, a, 40), 0);
+	assert_int_equal(broker_ledger_commits(home), commits + 1);
+	assert_int_equal(tl_assertions(home, a, 1), 0);
+	broker_ledger_close(home);
+	assert_int_equal(tl_query(fx->home_path, "SELECT COUNT(*) FROM assertions"), 39);
+}
+
 /* The flags stored for record id at the home. */
 static void
 flags_of(struct tl_fixture *fx, const char *id, char *out, size_t cap)
@@ -494,6 +521,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batches_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_in_prev_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_home_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assertions_together, setup,
+		    teardown),
 		cmocka_unit_test(test_usage_check),
 		cmocka_unit_test(test_batch_ack_message),
 	};

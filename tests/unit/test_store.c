@@ -1,9 +1,9 @@
 /*
  * rt_store: the file (0600, refused when open to others, WAL), the schema
  * at open, group commit (many submitters, fewer commits than operations,
- * every done called once), a failing operation rolled back alone, what is
- * done is there after reopening, rt_store_run, readers, and a close with
- * work queued.
+ * every done called once, a chain of operations in one commit), a failing
+ * operation rolled back alone, what is done is there after reopening,
+ * rt_store_run, readers, and a close with work queued.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -280,6 +280,32 @@ test_commits_fewer(void **state)
 	assert_int_equal(count_rows(fx, ""), 500);
 }
 
+/* A chain submitted at once goes in one group: one commit, each done once. */
+static void
+test_chain(void **state)
+{
+	struct fixture *fx = *state;
+	static struct op_ctx ctx[100];
+	static struct rt_store_op ops[100];
+	static char values[100][16];
+	atomic_int ok = 0, failed = 0, calls = 0;
+
+	for (int i = 0; i < 100; i++) {
+		/* the last a duplicate: it fails alone */
+		snprintf(values[i], sizeof(values[i]), "c%d", i == 99 ? 0 : i);
+		ctx[i] = (struct op_ctx){values[i], &ok, &failed, &calls};
+		ops[i] = (struct rt_store_op){.apply = op_apply, .done = op_done,
+		    .arg = &ctx[i], .next = i < 99 ? &ops[i + 1] : NULL};
+	}
+	rt_store_submit_chain(fx->store, &ops[0]);
+	while (atomic_load(&calls) < 100)
+		usleep(1000);
+	assert_int_equal(atomic_load(&ok), 99);
+	assert_int_equal(atomic_load(&failed), 1);
+	assert_int_equal(rt_store_commits(fx->store), 1);
+	assert_int_equal(count_rows(fx, ""), 99);
+}
+
 static void
 test_commit_counts(void **state)
 {
@@ -308,6 +334,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_run_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commits_fewer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_counts, setup, teardown),
 	};
 
