@@ -1,7 +1,8 @@
 /*
  * The streaming SettlementExport reader of rt_export_read.h: the input
- * layer (chunks, hashing, the markup scan), the record checks shared by
- * both formats, and the CSV reader. The XML reader is rt_export_xml.c.
+ * layer (chunks, hashing), the record checks shared by both formats, and
+ * the CSV reader. The XML reader is rt_export_xml.c and
+ * rt_export_xml_fast.c.
  */
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -30,15 +31,17 @@ rt_export_fail(struct rt_export_reader *r, int err, const char *fmt, ...)
 
 	if (r->failed != 0)
 		return r->failed;
+	if (r->fast)	/* not an error: libxml2 reads it instead */
+		return err;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (r->format == RT_EXPORT_CSV)
 		snprintf(r->err, sizeof(r->err), "line %llu: %s",
 		    (unsigned long long)r->line, msg);
-	else if (r->format == RT_EXPORT_XML && (r->xml_line > 0 || r->xr != NULL))
-		snprintf(r->err, sizeof(r->err), "line %d: %s", r->xml_line > 0 ?
-		    r->xml_line : xmlTextReaderGetParserLineNumber(r->xr), msg);
+	else if (r->format == RT_EXPORT_XML)
+		snprintf(r->err, sizeof(r->err), "line %llu: %s",
+		    (unsigned long long)rt_export_xml_line(r), msg);
 	else
 		snprintf(r->err, sizeof(r->err), "%s", msg);
 	/* the message quotes the file: no control characters to a terminal */
@@ -74,9 +77,8 @@ rt_export_src_read(struct rt_export_reader *r, uint8_t *out, size_t cap)
 	return (ssize_t)n;
 }
 
-/* Appends what the source has to r->buf; 0 at EOF, 1 when it read. */
-static int
-buf_fill(struct rt_export_reader *r)
+int
+rt_export_buf_fill(struct rt_export_reader *r)
 {
 	ssize_t n;
 
@@ -420,7 +422,7 @@ csv_row(struct rt_export_reader *r)
 	int ret;
 
 	while ((ret = csv_parse_row(r)) == 1) {
-		if ((ret = buf_fill(r)) < 0)
+		if ((ret = rt_export_buf_fill(r)) < 0)
 			return ret;
 		if (ret == 0 && !r->eof && r->len == CHUNK)
 			return rt_export_fail(r, RT_ERR_TOO_BIG, "line too long");
@@ -647,7 +649,7 @@ reader_open(struct rt_export_reader *r, int hash, char *err)
 	    EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1))
 		return RT_ERR_NOMEM;
 	/* enough bytes to tell the formats apart */
-	while (r->len < 16 && (ret = buf_fill(r)) > 0)
+	while (r->len < 16 && (ret = rt_export_buf_fill(r)) > 0)
 		;
 	if (r->failed)
 		ret = r->failed;
@@ -666,7 +668,7 @@ reader_open(struct rt_export_reader *r, int hash, char *err)
 }
 
 static int
-reader_new(FILE *f, const uint8_t *data, size_t len, int hash,
+reader_new(FILE *f, const uint8_t *data, size_t len, int hash, int flags,
     struct rt_export_reader **rp, char *err)
 {
 	struct rt_export_reader *r;
@@ -680,6 +682,7 @@ reader_new(FILE *f, const uint8_t *data, size_t len, int hash,
 	r->f = f;
 	r->mem = data;
 	r->memlen = len;
+	r->flags = flags;
 	if ((ret = reader_open(r, hash, err)) != 0) {
 		rt_export_reader_free(r);
 		return ret;
@@ -691,14 +694,21 @@ reader_new(FILE *f, const uint8_t *data, size_t len, int hash,
 int
 rt_export_reader_open(FILE *f, int hash, struct rt_export_reader **rp, char *err)
 {
-	return reader_new(f, NULL, 0, hash, rp, err);
+	return reader_new(f, NULL, 0, hash, 0, rp, err);
 }
 
 int
 rt_export_reader_open_mem(const uint8_t *data, size_t len,
     struct rt_export_reader **rp, char *err)
 {
-	return reader_new(NULL, data, len, 0, rp, err);
+	return reader_new(NULL, data, len, 0, 0, rp, err);
+}
+
+int
+rt_export_reader_open_flags(const uint8_t *data, size_t len, int flags,
+    struct rt_export_reader **rp, char *err)
+{
+	return reader_new(NULL, data, len, 0, flags, rp, err);
 }
 
 void
@@ -727,12 +737,14 @@ rt_export_reader_header(const struct rt_export_reader *r)
 int
 rt_export_reader_next(struct rt_export_reader *r, struct rt_export_item *item)
 {
-	if (r->failed)
-		return r->failed;
 	if (r->done)
 		return 0;
-	return r->format == RT_EXPORT_CSV ? csv_next(r, item) :
-	    rt_export_xml_next(r, item);
+	/* XML may hold records read before the error: they come first */
+	if (r->format == RT_EXPORT_XML)
+		return rt_export_xml_next(r, item);
+	if (r->failed)
+		return r->failed;
+	return csv_next(r, item);
 }
 
 const struct rt_export_total *

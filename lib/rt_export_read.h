@@ -7,18 +7,23 @@
  * nothing in it even after its signature checked: it is a strict state
  * machine over the schema's element order (XML) or the fixed columns of
  * rt_export.h (CSV), and refuses instead of guessing.
- * - XML goes through libxml2's xmlTextReader: no network, no entity
- *   substitution, no DTD loading; before libxml2 sees a byte the input is
- *   scanned and any "<!" (DOCTYPE, ENTITY, comment, CDATA) or a processing
- *   instruction other than the XML declaration is refused. Elements must
- *   be in urn:roamtrust:1, in schema order, at most depth 3; every value
- *   is checked as the XSD would (UUIDs, realms, times, bounds).
+ * - XML in the exact form our exporter writes is read by a strict fast
+ *   path without libxml2; from the first unit in any other form (valid
+ *   or not) on, libxml2's SAX2 push parser reads the rest: no network, no
+ *   entity substitution, no DTD (any "<!" -- DOCTYPE, ENTITY, comment,
+ *   CDATA -- or a processing instruction other than the XML declaration
+ *   is refused before libxml2 sees it), UTF-8 whatever the declaration
+ *   says. Both feed the same checks: elements in urn:roamtrust:1, in
+ *   schema order, at most depth 3; every value checked as the XSD would
+ *   (UUIDs, realms, times, bounds); and both give the same records and
+ *   errors (tests/fuzz/fuzz_export_diff.c). Records read before an error
+ *   come out before it.
  * - CSV lines are parsed by a bounded RFC 4180 parser: at most
  *   RT_EXPORT_LINE_MAX bytes and RT_EXPORT_CSV_COLUMNS fields a line,
  *   quoted fields may hold commas, quotes and line breaks.
  * Each value is capped at its field's size, and each record at
- * RT_EXPORT_RECORD_NODES XML nodes or one CSV line: no input makes the
- * reader allocate more than a fixed amount.
+ * RT_EXPORT_RECORD_NODES XML elements and 64 KB of text, or one CSV line:
+ * no input makes the reader allocate more than a fixed amount.
  *
  * Records come out in file order; the reader does not judge their order
  * (reconcile does). The header is known after open; the file's own totals
@@ -37,7 +42,7 @@
 #include "rt_export.h"
 
 #define RT_EXPORT_LINE_MAX 8192		/* bytes of one CSV record */
-#define RT_EXPORT_RECORD_NODES 64	/* XML nodes of one record */
+#define RT_EXPORT_RECORD_NODES 64	/* XML elements in one record */
 #define RT_EXPORT_ERR_MAX 256
 
 enum rt_export_format {
