@@ -165,6 +165,7 @@ rt_buf_append_xml(struct rt_buf *buf, const char *s)
 	for (const char *p = s;; p++) {
 		const char *esc = NULL;
 
+		p += strcspn(p, "&<>\"'");	/* the usual text has none */
 		switch (*p) {
 		case '&':
 			esc = "&amp;";

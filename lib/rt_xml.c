@@ -116,8 +116,11 @@ static int
 xml_prescan(const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (data[i] != '<')
-			continue;
+		const uint8_t *lt = memchr(data + i, '<', len - i - 1);
+
+		if (lt == NULL)
+			break;
+		i = (size_t)(lt - data);
 		if (data[i + 1] == '!') {
 			if (len - i >= 4 && memcmp(data + i, "<!--", 4) == 0)
 				continue;
