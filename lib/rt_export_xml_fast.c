@@ -14,9 +14,10 @@
  *   &apos; and no "]]>" in text.
  * Anything else (a CR, a tab or a byte past 0x7e in a value, a character
  * reference, another quote, a comment, ...) and anything the value
- * checks refuse hands the unit over to libxml2. Each unit is read only
- * when it lies whole in the input buffer (WINDOW bytes, or up to the end
- * of the input), so a unit is never read twice and never half.
+ * checks refuse hands the unit over to libxml2. Each unit (with the
+ * blanks before it) is read only when it lies whole in the input buffer
+ * (WINDOW bytes, or up to the end of the input), so a unit is never read
+ * twice and never half.
  */
 #include <string.h>
 #ifdef __SSE2__
@@ -400,6 +401,11 @@ fast_unit(struct rt_export_reader *r, struct cursor *c, struct rt_export_item *i
 	return -1;
 }
 
+/*
+ * The blanks before a unit are part of it: a handoff gives libxml2 all
+ * that the fast path did not read whole, exactly (libxml2 treats the
+ * end of the input differently after one byte than after two).
+ */
 int
 rt_export_fast_next(struct rt_export_reader *r, struct rt_export_item *item)
 {
@@ -407,26 +413,14 @@ rt_export_fast_next(struct rt_export_reader *r, struct rt_export_item *item)
 	int ret;
 
 	for (;;) {
-		/* blanks between units, however many */
-		for (;;) {
-			c.p = r->buf + r->pos;
-			c.e = r->buf + r->len;
-			c.lines = 0;
-			blanks(&c);
-			r->pos = (size_t)(c.p - r->buf);
-			r->fast_line += c.lines;
-			if (c.p < c.e || r->eof)
-				break;
-			if ((ret = rt_export_buf_fill(r)) < 0)
-				return ret;
-		}
 		if ((ret = window(r)) < 0)
 			return ret;
 		c.p = r->buf + r->pos;
 		c.e = r->buf + (r->len - r->pos > WINDOW ? r->pos + WINDOW : r->len);
 		c.lines = 0;
+		blanks(&c);
 		r->fast = 1;
-		ret = fast_unit(r, &c, item);
+		ret = c.p < c.e ? fast_unit(r, &c, item) : -1;
 		r->fast = 0;
 		if (ret < 0)
 			return RT_EXPORT_FAST_HANDOFF;
