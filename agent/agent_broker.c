@@ -50,31 +50,28 @@ req_free(struct agent_broker_req *q)
 	free(q);
 }
 
-/* Calls q's callback once with err or the answer (type, doc). */
+/* Calls q's callback once with err or the answer m (NULL when err). */
 static void
-req_answer(struct agent_broker_req *q, int err, enum rt_msg_type type, xmlDocPtr doc)
+req_answer(struct agent_broker_req *q, int err, const struct rt_msg_in *m)
 {
 	struct rt_auth_response *resp = NULL;
 
 	if (q->fn != NULL) {
-		q->fn(q->arg, err, type, doc);
+		/* the fast path reads only auth messages: other types have doc */
+		q->fn(q->arg, err, err == 0 ? m->type : RT_MSG_UNKNOWN,
+		    err == 0 ? m->doc : NULL);
 		return;
 	}
-	if (err == 0 && type != RT_MSG_AUTH_RESPONSE)
-		err = RT_ERR_TYPE;
 	if (err == 0 && (resp = malloc(sizeof(*resp))) == NULL)
 		err = RT_ERR_NOMEM;
-	if (err == 0)
-		err = rt_auth_response_from_xml(doc, resp);
-	if (err != 0 && doc != NULL)
+	if (err == 0 && (err = rt_auth_response_get(m, resp)) != 0)
 		log_warn("event=broker_reply_refused reason=%s", rt_errname(err));
 	q->auth_fn(q->arg, err, err == 0 ? resp : NULL);
 	free(resp);
 }
 
 static void
-slot_complete(struct agent_broker_slot *s, int err, enum rt_msg_type type,
-    xmlDocPtr doc)
+slot_complete(struct agent_broker_slot *s, int err, const struct rt_msg_in *m)
 {
 	struct agent *a = s->agent;
 	struct agent_broker_req *q = s->req;
@@ -83,7 +80,7 @@ slot_complete(struct agent_broker_slot *s, int err, enum rt_msg_type type,
 	if (err == 0)
 		rt_histogram_observe(a->metrics.broker_rtt,
 		    (double)(rt_mono_ns() - s->sent_ns) / 1e9);
-	req_answer(q, err, type, doc);
+	req_answer(q, err, m);
 	req_free(q);
 	pthread_mutex_lock(&a->block);
 	s->busy = 0;
@@ -94,15 +91,15 @@ slot_complete(struct agent_broker_slot *s, int err, enum rt_msg_type type,
 static void
 slot_reply(struct agent_broker_slot *s, nng_msg *msg)
 {
-	enum rt_msg_type type = RT_MSG_UNKNOWN;
-	xmlDocPtr doc = NULL;
+	struct rt_msg_in m;
 	int r;
 
-	if ((r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc)) != 0)
+	if ((r = rt_msg_read(nng_msg_body(msg), nng_msg_len(msg), &m)) != 0)
 		log_warn("event=broker_reply_refused reason=%s", rt_errname(r));
 	nng_msg_free(msg);
-	slot_complete(s, r, type, doc);
-	xmlFreeDoc(doc);
+	slot_complete(s, r, r == 0 ? &m : NULL);
+	if (r == 0)
+		rt_msg_in_fini(&m);
 }
 
 static int
@@ -120,7 +117,7 @@ slot_cb(void *arg)
 	if (s->sending) {
 		if (nerr != 0) {
 			nng_msg_free(nng_aio_get_msg(s->aio));
-			slot_complete(s, nng_to_rt(nerr), RT_MSG_UNKNOWN, NULL);
+			slot_complete(s, nng_to_rt(nerr), NULL);
 			return;
 		}
 		s->sending = 0;
@@ -128,7 +125,7 @@ slot_cb(void *arg)
 		return;
 	}
 	if (nerr != 0) {
-		slot_complete(s, nng_to_rt(nerr), RT_MSG_UNKNOWN, NULL);
+		slot_complete(s, nng_to_rt(nerr), NULL);
 		return;
 	}
 	slot_reply(s, nng_aio_get_msg(s->aio));
@@ -144,13 +141,13 @@ slot_send(struct agent_broker_slot *s)
 
 	/* the queue ate the time budget: do not send what nobody waits for */
 	if (waited >= budget) {
-		slot_complete(s, RT_ERR_TIMEOUT, RT_MSG_UNKNOWN, NULL);
+		slot_complete(s, RT_ERR_TIMEOUT, NULL);
 		return;
 	}
 	if (nng_msg_alloc(&msg, 0) != 0 ||
 	    nng_msg_append(msg, s->req->xml.data, s->req->xml.len) != 0) {
 		nng_msg_free(msg);
-		slot_complete(s, RT_ERR_NOMEM, RT_MSG_UNKNOWN, NULL);
+		slot_complete(s, RT_ERR_NOMEM, NULL);
 		return;
 	}
 	s->sending = 1;
@@ -360,7 +357,7 @@ agent_broker_stop(struct agent *a)
 		struct agent_broker_req *q = a->bqueue_head;
 
 		a->bqueue_head = q->next;
-		req_answer(q, RT_ERR_UNAVAILABLE, RT_MSG_UNKNOWN, NULL);
+		req_answer(q, RT_ERR_UNAVAILABLE, NULL);
 		req_free(q);
 	}
 	a->bqueue_tail = NULL;

@@ -169,8 +169,8 @@ struct out_req;
  * Completion of an outbound request: err is 0 and doc the reply message
  * (valid during the call only), or err says why there is none.
  */
-typedef void (*broker_reply_fn)(void *arg, int err, enum rt_msg_type type,
-    xmlDocPtr doc);
+/* The answer to a request: err, or the message m (rt_msg_none on err). */
+typedef void (*broker_reply_fn)(void *arg, int err, const struct rt_msg_in *m);
 
 struct broker_peer {
 	struct broker *broker;

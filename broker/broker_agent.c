@@ -96,17 +96,16 @@ agent_refuse(struct agent_slot *s, enum rt_auth_result result, const char *why)
 
 /* The home broker answered (or not) the forwarded request. */
 static void
-forward_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+forward_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct agent_slot *s = arg;
 	struct broker *b = s->broker;
 	struct rt_auth_response resp;
 	int r;
 
-	if (err != 0 || type != RT_MSG_AUTH_RESPONSE ||
-	    rt_auth_response_from_xml(doc, &resp) != 0) {
+	if (err != 0 || rt_auth_response_get(m, &resp) != 0) {
 		log_warn("event=auth_forward_failed home=%s reason=%s", s->home,
-		    err != 0 ? rt_errname(err) : rt_msg_name(type));
+		    err != 0 ? rt_errname(err) : rt_msg_name(m->type));
 		agent_refuse(s, RT_AUTH_UNAVAILABLE,
 		    err == RT_ERR_TIMEOUT ? "home realm did not answer in time" :
 		    "home realm unavailable");
@@ -124,7 +123,7 @@ forward_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
 }
 
 static void
-agent_auth(struct agent_slot *s, xmlDocPtr doc)
+agent_auth(struct agent_slot *s, const struct rt_msg_in *m)
 {
 	struct broker *b = s->broker;
 	struct rt_auth_request req;
@@ -132,7 +131,7 @@ agent_auth(struct agent_slot *s, xmlDocPtr doc)
 	struct rt_buf xml;
 	int r;
 
-	if (rt_auth_request_from_xml(doc, &req) != 0) {
+	if (rt_auth_request_get(m, &req) != 0) {
 		agent_refuse(s, RT_AUTH_UNAVAILABLE, "malformed request");
 		return;
 	}
@@ -321,11 +320,10 @@ agent_usage(struct agent_slot *s, xmlDocPtr doc)
 static void
 agent_handle(struct agent_slot *s, nng_msg *msg)
 {
-	enum rt_msg_type type;
-	xmlDocPtr doc = NULL;
+	struct rt_msg_in m;
 	int r;
 
-	r = rt_msg_parse(nng_msg_body(msg), nng_msg_len(msg), &type, &doc);
+	r = rt_msg_read(nng_msg_body(msg), nng_msg_len(msg), &m);
 	nng_msg_free(msg);
 	if (r != 0) {
 		/* a Refusal with the reason: an agent whose UsageSubmit does not
@@ -335,14 +333,14 @@ agent_handle(struct agent_slot *s, nng_msg *msg)
 		usage_refuse(s, r, "message not valid");
 		return;
 	}
-	rt_counter_inc(s->broker->metrics.items_in[type]);
-	if (type == RT_MSG_AUTH_REQUEST)
-		agent_auth(s, doc);
-	else if (type == RT_MSG_USAGE_SUBMIT)
-		agent_usage(s, doc);
+	rt_counter_inc(s->broker->metrics.items_in[m.type]);
+	if (m.type == RT_MSG_AUTH_REQUEST)
+		agent_auth(s, &m);
+	else if (m.type == RT_MSG_USAGE_SUBMIT)
+		agent_usage(s, m.doc);
 	else
-		usage_refuse(s, RT_ERR_TYPE, rt_msg_name(type));
-	xmlFreeDoc(doc);
+		usage_refuse(s, RT_ERR_TYPE, rt_msg_name(m.type));
+	rt_msg_in_fini(&m);
 }
 
 static void

@@ -17,14 +17,13 @@
 #include "rt_log.h"
 
 static void
-crl_push_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+crl_push_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct broker_peer *p = arg;
 
-	(void)doc;
-	if (err != 0 || type != RT_MSG_ACK)
+	if (err != 0 || m->type != RT_MSG_ACK)
 		log_warn("event=crl_push_failed peer=%s reason=%s", p->realm,
-		    err != 0 ? rt_errname(err) : rt_msg_name(type));
+		    err != 0 ? rt_errname(err) : rt_msg_name(m->type));
 	else
 		log_info("event=crl_pushed peer=%s", p->realm);
 }

@@ -96,7 +96,7 @@ slot_fail(struct out_slot *s, int err)
 	int n = s->nreqs;
 
 	for (int i = 0; i < n; i++) {
-		s->reqs[i]->fn(s->reqs[i]->arg, err, RT_MSG_UNKNOWN, NULL);
+		s->reqs[i]->fn(s->reqs[i]->arg, err, &rt_msg_none);
 		out_req_free(s->reqs[i]);
 		s->reqs[i] = NULL;
 	}
@@ -152,17 +152,16 @@ slot_reply(struct out_slot *s, nng_msg *msg)
 	for (int i = 0; i < n; i++) {
 		const struct rt_frame_item *it = frame_item(f, (uint32_t)i);
 		struct out_req *q = s->reqs[i];
-		enum rt_msg_type type = RT_MSG_UNKNOWN;
-		xmlDocPtr doc = NULL;
+		struct rt_msg_in m = rt_msg_none;
 		int ir = RT_ERR_BAD_INPUT;
 
 		if (it != NULL)
-			ir = rt_msg_parse(it->data, it->len, &type, &doc);
+			ir = rt_msg_read(it->data, it->len, &m);
 		if (ir != 0)
 			log_warn("event=reply_item_refused peer=%s reason=%s", p->realm,
 			    rt_errname(ir));
-		q->fn(q->arg, ir, type, doc);
-		xmlFreeDoc(doc);
+		q->fn(q->arg, ir, &m);
+		rt_msg_in_fini(&m);
 		out_req_free(q);
 		s->reqs[i] = NULL;
 	}
@@ -476,7 +475,7 @@ broker_hello_check(struct broker *b, const char *sender, const struct rt_hello *
 }
 
 static void
-hello_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+hello_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct broker_peer *p = arg;
 	struct broker *b = p->broker;
@@ -488,21 +487,21 @@ hello_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
 	pthread_mutex_lock(&p->lock);
 	p->hello_in_flight = 0;
 	pthread_mutex_unlock(&p->lock);
-	if (r == 0 && type == RT_MSG_REFUSAL) {
+	if (r == 0 && m->type == RT_MSG_REFUSAL) {
 		struct rt_refusal ref;
 
 		memset(&ref, 0, sizeof(ref));
-		if (rt_refusal_from_xml(doc, &ref) == 0)
+		if (rt_refusal_from_xml(m->doc, &ref) == 0)
 			snprintf(why, sizeof(why), "%.120s", ref.detail);
 		broker_peer_hold(p, "hello refused by peer: %s%s%s", ref.reason,
 		    why[0] ? ": " : "", why);
 		return;
 	}
-	if (r == 0 && type != RT_MSG_HELLO)
+	if (r == 0 && m->type != RT_MSG_HELLO)
 		r = RT_ERR_TYPE;
 	if (r == 0 && (h = calloc(1, sizeof(*h))) == NULL)
 		r = RT_ERR_NOMEM;
-	if (r == 0 && (r = rt_hello_from_xml(doc, h)) == 0)
+	if (r == 0 && (r = rt_hello_from_xml(m->doc, h)) == 0)
 		r = broker_hello_check(b, p->realm, h, why, sizeof(why));
 	if (r == 0)
 		r = rt_trust_realm_status(b->trust, p->realm, rt_time_now(), &not_after);
@@ -589,14 +588,14 @@ pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 }
 
 static void
-ping_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+ping_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct broker_peer *p = arg;
 	struct broker *b = p->broker;
 	uint64_t sent = 0, now = rt_time_now_ms();
 	int misses, limit = b->config->ping_misses;
 
-	if (err == 0 && (type != RT_MSG_PONG || rt_ping_from_xml(doc, &sent) != 0))
+	if (err == 0 && (m->type != RT_MSG_PONG || rt_ping_from_xml(m->doc, &sent) != 0))
 		err = RT_ERR_TYPE;
 	pthread_mutex_lock(&p->lock);
 	p->ping_in_flight = 0;
@@ -653,7 +652,7 @@ broker_peer_tick(struct broker_peer *p, uint64_t now_ms)
 	rt_buf_init(&xml, 4096);
 	if ((r = rt_ping_encode(RT_MSG_PING, now_ms, &xml)) != 0 ||
 	    (r = broker_peer_call(p, &xml, 0, ping_done, p)) != 0)
-		ping_done(p, r, RT_MSG_UNKNOWN, NULL);
+		ping_done(p, r, &rt_msg_none);
 	rt_buf_fini(&xml);
 }
 
@@ -779,7 +778,7 @@ broker_peers_stop(struct broker *b)
 			struct out_req *q = p->queue_head;
 
 			p->queue_head = q->next;
-			q->fn(q->arg, RT_ERR_UNAVAILABLE, RT_MSG_UNKNOWN, NULL);
+			q->fn(q->arg, RT_ERR_UNAVAILABLE, &rt_msg_none);
 			out_req_free(q);
 		}
 		p->queue_tail = NULL;

@@ -124,15 +124,15 @@ partner_retry(struct usage_partner *p, uint64_t delay_ms)
 static void partner_kick(struct usage_partner *p, uint64_t now_ms);
 
 static void
-reply_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+reply_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct usage_partner *p = arg;
 	struct broker *b = p->broker;
 	struct rt_usage_batch_ack ack;
 	struct rt_refusal ref;
 
-	if (err == 0 && type == RT_MSG_USAGE_BATCH_ACK &&
-	    rt_usage_batch_ack_from_xml(doc, &ack) == 0 &&
+	if (err == 0 && m->type == RT_MSG_USAGE_BATCH_ACK &&
+	    rt_usage_batch_ack_from_xml(m->doc, &ack) == 0 &&
 	    ack.sequence == p->out.seq && strcmp(ack.batch_ref, p->out.id) == 0) {
 		if (ack.stored < p->out.nrecords)
 			log_warn("event=batch_partly_stored partner=%s seq=%" PRIu64
@@ -155,7 +155,7 @@ reply_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
 	}
 	rt_counter_inc(b->metrics.batches_out_failed);
 	memset(&ref, 0, sizeof(ref));
-	if (err == 0 && type == RT_MSG_REFUSAL && rt_refusal_from_xml(doc, &ref) == 0) {
+	if (err == 0 && m->type == RT_MSG_REFUSAL && rt_refusal_from_xml(m->doc, &ref) == 0) {
 		char esc[RT_TEXT_MAX + 16];
 
 		log_err("event=batch_refused_by_peer partner=%s seq=%" PRIu64
@@ -172,7 +172,7 @@ reply_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
 		return;
 	}
 	log_warn("event=batch_not_acked partner=%s seq=%" PRIu64 " reason=%s",
-	    p->peer->realm, p->out.seq, err != 0 ? rt_errname(err) : rt_msg_name(type));
+	    p->peer->realm, p->out.seq, err != 0 ? rt_errname(err) : rt_msg_name(m->type));
 	pthread_mutex_lock(&p->lock);
 	snprintf(p->state, sizeof(p->state), "batch %" PRIu64 " not acknowledged "
 	    "(%s), will send it again", p->out.seq,

@@ -343,6 +343,15 @@ rt_assertion_encode(const struct rt_assertion *a, struct rt_buf *xml)
 	return rt_assertion_encode_element(a, xml);
 }
 
+/* What the schema cannot say of the subject's identities. */
+static int
+assertion_subject_check(const struct rt_assertion *a)
+{
+	if (!rt_sip_uri_valid(a->public_id) || !rt_identity_valid(a->private_id))
+		return RT_ERR_SCHEMA;
+	return 0;
+}
+
 int
 rt_assertion_from_node(xmlNodePtr node, struct rt_assertion *a)
 {
@@ -356,8 +365,33 @@ rt_assertion_from_node(xmlNodePtr node, struct rt_assertion *a)
 	if ((r = rt_fields_read(node, assertion_fields, a)) != 0 ||
 	    (r = rt_fields_read(rt_xml_child(node, "Subject"), subject_fields, a)) != 0)
 		return r;
-	if (!rt_sip_uri_valid(a->public_id) || !rt_identity_valid(a->private_id))
-		return RT_ERR_SCHEMA;
+	return assertion_subject_check(a);
+}
+
+int
+rt_assertion_scan(struct rt_scan *s, struct rt_assertion *a)
+{
+	const char *q;
+	size_t next;
+
+	memset(a, 0, sizeof(*a));
+	if (!rt_scan_lit(s, "<SubscriberAssertion xmlns=\"" RT_XML_NS "\" id=\""))
+		return -1;
+	for (q = s->p; q < s->end && *q != '"'; q++)
+		;
+	if (q >= s->end || !rt_scan_text_ok("AgreementRef", s->p, (size_t)(q - s->p)))
+		return -1;	/* (AgreementRef: the id is a Uuid too) */
+	memcpy(a->id, s->p, (size_t)(q - s->p));
+	s->p = q;
+	if (!rt_scan_lit(s, "\">") ||
+	    rt_fields_scan(s, assertion_fields, a, 0, &next) != 0 ||
+	    !rt_scan_lit(s, "<Subject>") ||
+	    rt_fields_scan(s, subject_fields, a, 0, NULL) != 0 ||
+	    !rt_scan_lit(s, "</Subject>") ||
+	    rt_fields_scan(s, assertion_fields, a, next + 1, NULL) != 0 ||
+	    !rt_scan_lit(s, "</SubscriberAssertion>") ||
+	    assertion_subject_check(a) != 0)
+		return -1;
 	return 0;
 }
 

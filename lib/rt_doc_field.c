@@ -166,3 +166,326 @@ rt_doc_line(struct rt_buf *xml, int indent, const char *text)
 		return r;
 	return indent >= 0 ? rt_buf_append_str(xml, "\n") : 0;
 }
+
+/* ---- the canonical fast path ---- */
+
+int
+rt_scan_lit(struct rt_scan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+/* Printable ASCII that means itself in XML character data. */
+static int
+plain_char(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e && c != '<' && c != '>' && c != '&';
+}
+
+int
+rt_scan_element(struct rt_scan *s, const char *name, const char **textp,
+    size_t *lenp)
+{
+	size_t n = strlen(name), avail = (size_t)(s->end - s->p);
+	const char *t, *q;
+
+	if (avail == 0 || s->p[0] != '<')
+		return -1;
+	if (avail < n + 2 || memcmp(s->p + 1, name, n) != 0 || s->p[n + 1] != '>')
+		return 0;
+	t = s->p + n + 2;
+	for (q = t; q < s->end && plain_char((unsigned char)*q); q++)
+		;
+	if ((size_t)(s->end - q) < n + 3 || q[0] != '<' || q[1] != '/' ||
+	    memcmp(q + 2, name, n) != 0 || q[n + 2] != '>')
+		return -1;
+	*textp = t;
+	*lenp = (size_t)(q - t);
+	s->p = q + n + 3;
+	return 1;
+}
+
+static int
+in_set(const char *text, size_t len, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strlen(*set) == len && memcmp(*set, text, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+lower_or_digit(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* rt:Realm: dot-separated labels of [a-z0-9-], neither end a '-', 1..63
+ * each, two at least, 253 at most in all. */
+static int
+realm_ok(const char *t, size_t len)
+{
+	size_t label = 0, labels = 1;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '.') {
+			if (label == 0 || t[i - 1] == '-')
+				return 0;
+			label = 0;
+			labels++;
+		} else if (lower_or_digit(t[i]) || (t[i] == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return label > 0 && t[len - 1] != '-' && labels >= 2;
+}
+
+/* rt:Uuid: 8-4-4-4-12 lowercase hex digits. */
+static int
+uuid_ok(const char *t, size_t len)
+{
+	if (len != 36)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (t[i] != '-')
+				return 0;
+		} else if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+/* rt:ServiceName and rt:Token: [a-z][a-z0-9\-]{0,31}. */
+static int
+token_ok(const char *t, size_t len)
+{
+	if (len == 0 || len > 32 || t[0] < 'a' || t[0] > 'z')
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!lower_or_digit(t[i]) && t[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* [A-Z]{1,16} (AuthRequest's Method). */
+static int
+method_ok(const char *t, size_t len)
+{
+	if (len == 0 || len > 16)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (t[i] < 'A' || t[i] > 'Z')
+			return 0;
+	return 1;
+}
+
+/* rt:UtcTime as we write it (YYYY-MM-DDTHH:MM:SSZ) and rt_time_parse reads
+ * it; seconds up to 59 as xs:dateTime has them. */
+static int
+time_ok(const char *t, size_t len)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	char buf[RT_TIME_STR_LEN + 1];
+	time_t v;
+
+	if (len != RT_TIME_STR_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
+			return 0;
+	if (t[17] > '5')
+		return 0;
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	return rt_time_parse(buf, &v) == 0;
+}
+
+enum facet {
+	F_SHORT_TEXT,		/* rt:ShortText: 256 characters at most */
+	F_SIP_URI,		/* rt:SipUri: 5..256 */
+	F_PRIVATE_ID,		/* rt:PrivateIdentity: 1..256 */
+	F_REALM,
+	F_UUID,
+	F_TOKEN,
+	F_METHOD,
+	F_TIME,
+	F_ENUM
+};
+
+static const char *const algorithms[] = {"MD5", "SHA-256", NULL};
+static const char *const authn_methods[] = {"digest-md5", "digest-sha256", NULL};
+static const char *const auth_results[] = {"ok", "wrong-credentials", "locked",
+	"disabled", "password-expired", "no-agreement", "no-service", "unavailable",
+	NULL};
+
+/* The elements of AuthRequest, AuthResponse and SubscriberAssertion, with
+ * their simple types in schemas/roamtrust.xsd. */
+static const struct {
+	const char *name;
+	enum facet facet;
+	const char *const *set;
+} scan_types[] = {
+	{"AgreementRef", F_UUID, NULL},
+	{"PublicIdentity", F_SIP_URI, NULL},
+	{"Username", F_PRIVATE_ID, NULL},
+	{"PrivateIdentity", F_PRIVATE_ID, NULL},
+	{"DigestRealm", F_SHORT_TEXT, NULL},
+	{"Method", F_METHOD, NULL},
+	{"Uri", F_SHORT_TEXT, NULL},
+	{"Nonce", F_SHORT_TEXT, NULL},
+	{"Algorithm", F_ENUM, algorithms},
+	{"Qop", F_TOKEN, NULL},
+	{"Nc", F_SHORT_TEXT, NULL},
+	{"Cnonce", F_SHORT_TEXT, NULL},
+	{"BodyHash", F_SHORT_TEXT, NULL},
+	{"Response", F_SHORT_TEXT, NULL},
+	{"Service", F_TOKEN, NULL},
+	{"Result", F_ENUM, auth_results},
+	{"Reason", F_SHORT_TEXT, NULL},
+	{"Issuer", F_REALM, NULL},
+	{"Audience", F_REALM, NULL},
+	{"AuthnMethod", F_ENUM, authn_methods},
+	{"AuthnInstant", F_TIME, NULL},
+	{"IssuedAt", F_TIME, NULL},
+	{"NotOnOrAfter", F_TIME, NULL},
+};
+
+int
+rt_scan_text_ok(const char *name, const char *text, size_t len)
+{
+	for (size_t i = 0; i < sizeof(scan_types) / sizeof(scan_types[0]); i++) {
+		if (strcmp(scan_types[i].name, name) != 0)
+			continue;
+		switch (scan_types[i].facet) {
+		case F_SHORT_TEXT:
+			return len <= 256;
+		case F_SIP_URI:
+			return len >= 5 && len <= 256;
+		case F_PRIVATE_ID:
+			return len >= 1 && len <= 256;
+		case F_REALM:
+			return realm_ok(text, len);
+		case F_UUID:
+			return uuid_ok(text, len);
+		case F_TOKEN:
+			return token_ok(text, len);
+		case F_METHOD:
+			return method_ok(text, len);
+		case F_TIME:
+			return time_ok(text, len);
+		case F_ENUM:
+			return in_set(text, len, scan_types[i].set);
+		}
+	}
+	return 0;
+}
+
+/* One text element of f into out (f->cap bytes): 1 read, 0 absent, -1. */
+static int
+scan_text(struct rt_scan *s, const struct rt_field *f, char *out)
+{
+	const char *text;
+	size_t len;
+	int r = rt_scan_element(s, f->name, &text, &len);
+
+	if (r != 1)
+		return r;
+	if (len >= f->cap || !rt_scan_text_ok(f->name, text, len))
+		return -1;
+	memcpy(out, text, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* A time element: 1 read into *tp, 0 absent, -1. */
+static int
+scan_time(struct rt_scan *s, const char *name, time_t *tp)
+{
+	char ts[RT_TIME_STR_LEN + 1];
+	const char *text;
+	size_t len;
+	int r = rt_scan_element(s, name, &text, &len);
+
+	if (r != 1)
+		return r;
+	if (!rt_scan_text_ok(name, text, len))
+		return -1;
+	memcpy(ts, text, len);
+	ts[len] = '\0';
+	return rt_time_parse(ts, tp) == 0 ? 1 : -1;
+}
+
+/* The items of list field f (f->max at most, as maxOccurs): 0 or -1. */
+static int
+scan_list(struct rt_scan *s, const struct rt_field *f, char *b)
+{
+	size_t n = 0;
+	int r;
+
+	for (;;) {
+		if (n == f->max) {
+			const char *text;
+			size_t len;
+
+			/* one more is one too many */
+			if (rt_scan_element(s, f->name, &text, &len) != 0)
+				return -1;
+			break;
+		}
+		if ((r = scan_text(s, f, b + f->offset + n * f->cap)) < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n++;
+	}
+	*(int *)(void *)(b + f->count_offset) = (int)n;
+	return 0;
+}
+
+int
+rt_fields_scan(struct rt_scan *s, const struct rt_field *fields, void *base,
+    size_t from, size_t *nextp)
+{
+	char *b = base;
+	size_t i;
+	int r;
+
+	for (i = from; fields[i].name != NULL; i++) {
+		const struct rt_field *f = &fields[i];
+
+		switch (f->type) {
+		case RT_FIELD_TEXT:
+			if ((r = scan_text(s, f, b + f->offset)) < 0 ||
+			    (r == 0 && !f->optional))
+				return -1;
+			break;
+		case RT_FIELD_TIME:
+			if ((r = scan_time(s, f->name, (time_t *)(void *)(b + f->offset))) != 1)
+				return -1;
+			break;
+		case RT_FIELD_LIST:
+			if (scan_list(s, f, b) != 0)
+				return -1;
+			break;
+		case RT_FIELD_CUSTOM:
+			goto out;
+		case RT_FIELD_U64:
+		case RT_FIELD_U32:
+			return -1;	/* not on the fast path */
+		}
+	}
+ out:
+	if (nextp != NULL)
+		*nextp = i;
+	return 0;
+}

@@ -61,4 +61,45 @@ int rt_doc_begin(struct rt_buf *xml, const char *root, const char *id,
  * indent is RT_COMPACT). */
 int rt_doc_line(struct rt_buf *xml, int indent, const char *text) RT_WUR;
 
+/*
+ * The canonical fast path: documents our own programs write on the wire
+ * (RT_COMPACT, ASCII, nothing escaped) are read straight from their bytes,
+ * without a tree or a schema pass, by checks that accept a strict subset
+ * of what the schema does: each element in table order, its text of
+ * printable ASCII without '<', '>' or '&', its simple type's facets
+ * (rt_scan_text_ok). Whatever is not certain (any other spelling, an
+ * element the checks do not know) is declined, and the caller parses the
+ * bytes with libxml2 and the schema as always; the differential fuzzer
+ * fuzz_msg_fast holds the two paths to the same answer.
+ */
+struct rt_scan {
+	const char *p;
+	const char *end;
+};
+
+/* Moves past lit when the bytes at the cursor are lit: 1, else 0. */
+int rt_scan_lit(struct rt_scan *s, const char *lit);
+/*
+ * The element <name>TEXT</name> at the cursor: 1 and its text (*textp,
+ * *lenp, not NUL-terminated) when it is there; 0 when something else
+ * starts there (another element, an end tag); -1 when the bytes are not
+ * in the canonical form.
+ */
+int rt_scan_element(struct rt_scan *s, const char *name, const char **textp,
+    size_t *lenp);
+/* Whether text satisfies the simple type of element name (0 when the
+ * fast path does not know the element). */
+int rt_scan_text_ok(const char *name, const char *text, size_t len);
+/*
+ * Reads the fields from index from (up to the first RT_FIELD_CUSTOM, whose
+ * index goes to *nextp when not NULL) into base, the mirror of
+ * rt_fields_write with RT_COMPACT: 0, or -1 to decline.
+ */
+int rt_fields_scan(struct rt_scan *s, const struct rt_field *fields, void *base,
+    size_t from, size_t *nextp) RT_WUR;
+
+struct rt_assertion;
+/* A SubscriberAssertion element (not a document) at the cursor: 0, -1. */
+int rt_assertion_scan(struct rt_scan *s, struct rt_assertion *a) RT_WUR;
+
 #endif

@@ -305,6 +305,15 @@ rt_auth_request_encode(const struct rt_auth_request *req, struct rt_buf *xml)
 	return rt_buf_append_str(xml, "</AuthRequest>");
 }
 
+/* What the schema cannot say of the identities. */
+static int
+auth_request_check(const struct rt_auth_request *req)
+{
+	if (!rt_sip_uri_valid(req->public_id) || !rt_identity_valid(req->username))
+		return RT_ERR_SCHEMA;
+	return 0;
+}
+
 int
 rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req)
 {
@@ -314,9 +323,7 @@ rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req)
 	if ((r = rt_fields_read(xmlDocGetRootElement(doc), auth_request_fields,
 	    req)) != 0)
 		return r;
-	if (!rt_sip_uri_valid(req->public_id) || !rt_identity_valid(req->username))
-		return RT_ERR_SCHEMA;
-	return 0;
+	return auth_request_check(req);
 }
 
 int
@@ -358,4 +365,118 @@ rt_auth_response_from_xml(xmlDocPtr doc, struct rt_auth_response *resp)
 		resp->has_assertion = 1;
 	}
 	return 0;
+}
+
+/* ---- the fast path for the roaming hot path ---- */
+
+static int
+auth_response_scan(struct rt_scan *s, struct rt_auth_response *resp)
+{
+	const char *text;
+	size_t len;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	if (rt_scan_element(s, "Result", &text, &len) != 1 ||
+	    !rt_scan_text_ok("Result", text, len))
+		return -1;
+	resp->result = RT_AUTH_UNAVAILABLE;
+	for (size_t i = 0; i < N_AUTH_RESULTS; i++)
+		if (strlen(auth_result_names[i]) == len &&
+		    memcmp(text, auth_result_names[i], len) == 0)
+			resp->result = (enum rt_auth_result)i;
+	if ((r = rt_scan_element(s, "Reason", &text, &len)) < 0)
+		return -1;
+	if (r == 1) {
+		if (len >= sizeof(resp->reason) || !rt_scan_text_ok("Reason", text, len))
+			return -1;
+		memcpy(resp->reason, text, len);
+	}
+	if (s->p < s->end && *s->p == '<' && s->end - s->p > 2 && s->p[1] != '/') {
+		if (rt_assertion_scan(s, &resp->assertion) != 0)
+			return -1;
+		resp->has_assertion = 1;
+	}
+	return 0;
+}
+
+/* Larger items are never ours on this path: let libxml2 have them. */
+#define FAST_MAX 16384
+
+int
+rt_msg_read_fast(const uint8_t *data, size_t len, struct rt_msg_in *m)
+{
+	struct rt_scan s = {(const char *)data, (const char *)data + len};
+
+	m->doc = NULL;
+	m->type = RT_MSG_UNKNOWN;
+	if (len > FAST_MAX || !rt_scan_lit(&s, RT_XML_DECL))
+		return -1;
+	if (rt_scan_lit(&s, "<AuthRequest xmlns=\"" RT_XML_NS "\">")) {
+		struct rt_auth_request *req = &m->u.auth_request;
+
+		memset(req, 0, sizeof(*req));
+		if (rt_fields_scan(&s, auth_request_fields, req, 0, NULL) != 0 ||
+		    !rt_scan_lit(&s, "</AuthRequest>") || auth_request_check(req) != 0)
+			return -1;
+		m->type = RT_MSG_AUTH_REQUEST;
+	} else if (rt_scan_lit(&s, "<AuthResponse xmlns=\"" RT_XML_NS "\">")) {
+		if (auth_response_scan(&s, &m->u.auth_response) != 0 ||
+		    !rt_scan_lit(&s, "</AuthResponse>"))
+			return -1;
+		m->type = RT_MSG_AUTH_RESPONSE;
+	} else
+		return -1;
+	if (s.p != s.end) {
+		m->type = RT_MSG_UNKNOWN;
+		return -1;
+	}
+	return 0;
+}
+
+const struct rt_msg_in rt_msg_none = {.type = RT_MSG_UNKNOWN, .doc = NULL};
+
+int
+rt_msg_read(const uint8_t *data, size_t len, struct rt_msg_in *m)
+{
+	int r;
+
+	if (rt_msg_read_fast(data, len, m) == 0)
+		return 0;
+	if ((r = rt_msg_parse(data, len, &m->type, &m->doc)) != 0) {
+		m->type = RT_MSG_UNKNOWN;
+		m->doc = NULL;
+	}
+	return r;
+}
+
+void
+rt_msg_in_fini(struct rt_msg_in *m)
+{
+	xmlFreeDoc(m->doc);
+	m->doc = NULL;
+}
+
+int
+rt_auth_request_get(const struct rt_msg_in *m, struct rt_auth_request *req)
+{
+	if (m->type != RT_MSG_AUTH_REQUEST)
+		return RT_ERR_TYPE;
+	if (m->doc == NULL) {
+		*req = m->u.auth_request;
+		return 0;
+	}
+	return rt_auth_request_from_xml(m->doc, req);
+}
+
+int
+rt_auth_response_get(const struct rt_msg_in *m, struct rt_auth_response *resp)
+{
+	if (m->type != RT_MSG_AUTH_RESPONSE)
+		return RT_ERR_TYPE;
+	if (m->doc == NULL) {
+		*resp = m->u.auth_response;
+		return 0;
+	}
+	return rt_auth_response_from_xml(m->doc, resp);
 }

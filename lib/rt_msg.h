@@ -120,6 +120,36 @@ int rt_auth_request_from_xml(xmlDocPtr doc, struct rt_auth_request *req) RT_WUR;
 int rt_auth_response_encode(const struct rt_auth_response *resp, struct rt_buf *xml) RT_WUR;
 int rt_auth_response_from_xml(xmlDocPtr doc, struct rt_auth_response *resp) RT_WUR;
 
+/*
+ * A received item (rt_msg_read): its type, and the schema-validated tree
+ * (doc) or, for an AuthRequest or AuthResponse in the canonical form our
+ * own programs write, its fields read straight from the bytes by the
+ * fast path of rt_doc_field.h (doc NULL): the roaming hot path then pays
+ * neither a tree nor a schema pass, and anything else is parsed as always.
+ */
+struct rt_msg_in {
+	enum rt_msg_type type;
+	xmlDocPtr doc;
+	union {
+		struct rt_auth_request auth_request;
+		struct rt_auth_response auth_response;
+	} u;
+};
+
+/* No message (type unknown, no tree): what callbacks get with an error. */
+extern const struct rt_msg_in rt_msg_none;
+
+/* rt_msg_parse, with the fast path first; free with rt_msg_in_fini. On
+ * an error m is rt_msg_none's like. */
+int rt_msg_read(const uint8_t *data, size_t len, struct rt_msg_in *m) RT_WUR;
+void rt_msg_in_fini(struct rt_msg_in *m);
+/* The fast path alone: 0 and m filled, or -1 (declined: not certain). */
+int rt_msg_read_fast(const uint8_t *data, size_t len, struct rt_msg_in *m);
+/* The message's fields, whichever way it was read; RT_ERR_TYPE if m is
+ * another message. */
+int rt_auth_request_get(const struct rt_msg_in *m, struct rt_auth_request *req) RT_WUR;
+int rt_auth_response_get(const struct rt_msg_in *m, struct rt_auth_response *resp) RT_WUR;
+
 /* ---- usage: agent to its broker ---- */
 
 /* A UsageSubmit of the n records (1..RT_BATCH_MAX). */

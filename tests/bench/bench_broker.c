@@ -252,15 +252,14 @@ struct call {
 static void call_send(struct call *c);
 
 static void
-call_done(void *arg, int err, enum rt_msg_type type, xmlDocPtr doc)
+call_done(void *arg, int err, const struct rt_msg_in *m)
 {
 	struct call *c = arg;
 	struct call_run *run = c->run;
 	uint64_t now = rt_mono_ns();
 
-	(void)doc;
 	pthread_mutex_lock(&run->lock);
-	if (err == 0 && type == RT_MSG_PONG) {
+	if (err == 0 && m->type == RT_MSG_PONG) {
 		run->done++;
 		if (run->lat.n < LAT_MAX)
 			run->lat.ns[run->lat.n++] = now - c->t0;
@@ -281,7 +280,7 @@ call_send(struct call *c)
 {
 	c->t0 = rt_mono_ns();
 	if (broker_peer_call(c->run->peer, &c->run->ping, 0, call_done, c) != 0)
-		call_done(c, RT_ERR_UNAVAILABLE, RT_MSG_UNKNOWN, NULL);
+		call_done(c, RT_ERR_UNAVAILABLE, &rt_msg_none);
 }
 
 static double
