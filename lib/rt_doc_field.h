@@ -101,5 +101,7 @@ int rt_fields_scan(struct rt_scan *s, const struct rt_field *fields, void *base,
 struct rt_assertion;
 /* A SubscriberAssertion element (not a document) at the cursor: 0, -1. */
 int rt_assertion_scan(struct rt_scan *s, struct rt_assertion *a) RT_WUR;
+/* A whole SubscriberAssertion document (its verified bytes): 0, -1. */
+int rt_assertion_read_fast(const uint8_t *xml, size_t len, struct rt_assertion *a);
 
 #endif
