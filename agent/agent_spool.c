@@ -409,10 +409,13 @@ prepare_apply(sqlite3 *db, void *arg)
 	struct agent_spool *s = arg;
 	sqlite3_stmt *ps = NULL;
 
-	for (int i = 0; i < W_N; i++)
+	for (int i = 0; i < W_N; i++) {
+		sqlite3_finalize(s->w[i]);	/* (should it run twice) */
+		s->w[i] = NULL;
 		if (sqlite3_prepare_v3(db, agent_spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->w[i], NULL) != SQLITE_OK)
 			return rt_store_error(db, "spool", "prepare");
+	}
 	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &ps, NULL) != SQLITE_OK ||
 	    sqlite3_step(ps) != SQLITE_ROW) {
 		sqlite3_finalize(ps);

@@ -51,6 +51,7 @@ struct rt_store {
 	int *result;
 	atomic_uint_fast64_t commits;
 	atomic_uint_fast64_t ops;
+	atomic_uint_fast64_t reruns;
 };
 
 int
@@ -93,20 +94,25 @@ store_step(struct rt_store *s, enum store_stmt i)
 	return rt_store_error(s->db, s->name, store_sql[i]);
 }
 
-/* Runs the n operations of s->group in one transaction. */
-static void
-store_group(struct rt_store *s, int n)
+/*
+ * Runs the n operations of s->group inside the open transaction, each in
+ * its own savepoint when savepoints is set (a failing one rolled back
+ * alone). Without, the first failure stops the run: 1 then, the
+ * transaction holding what the operations before it did; else 0.
+ */
+static int
+store_apply(struct rt_store *s, int n, int savepoints)
 {
 	int r;
 
-	if ((r = store_step(s, S_BEGIN)) != 0) {
-		for (int i = 0; i < n; i++)
-			s->result[i] = r;
-		goto done;
-	}
 	for (int i = 0; i < n; i++) {
 		struct rt_store_op *op = s->group[i];
 
+		if (!savepoints) {
+			if ((s->result[i] = op->apply(s->db, op->arg)) != 0)
+				return 1;
+			continue;
+		}
 		if ((r = store_step(s, S_SAVEPOINT)) == 0) {
 			r = op->apply(s->db, op->arg);
 			if (r != 0 && store_step(s, S_ROLLBACK_TO) != 0)
@@ -115,6 +121,43 @@ store_group(struct rt_store *s, int n)
 				r = RT_ERR_IO;
 		}
 		s->result[i] = r;
+	}
+	return 0;
+}
+
+/*
+ * Runs the n operations of s->group in one transaction. A SAVEPOINT and
+ * its RELEASE per operation cost about as much as a small insert, and
+ * operations seldom fail: the group first runs without them. Only when
+ * one fails is the transaction rolled back and the group run again, each
+ * operation in its savepoint (a group of one needs no second run: its
+ * rollback is the operation's).
+ */
+static void
+store_group(struct rt_store *s, int n)
+{
+	int r, savepoints = 0;
+
+ again:
+	if ((r = store_step(s, S_BEGIN)) != 0) {
+		for (int i = 0; i < n; i++)
+			s->result[i] = r;
+		goto done;
+	}
+	if (store_apply(s, n, savepoints) != 0) {
+		/* (an I/O error or a full disk may have ended it already) */
+		if (!sqlite3_get_autocommit(s->db) &&
+		    (r = store_step(s, S_ROLLBACK)) != 0) {
+			for (int i = 0; i < n; i++)
+				s->result[i] = r;
+			goto done;
+		}
+		if (n > 1) {
+			atomic_fetch_add(&s->reruns, 1);
+			savepoints = 1;
+			goto again;
+		}
+		goto done;	/* the one operation's error is its result */
 	}
 	if ((r = store_step(s, S_COMMIT)) != 0) {
 		/* nothing of the group is on disk */
@@ -425,4 +468,10 @@ uint64_t
 rt_store_ops(const struct rt_store *s)
 {
 	return atomic_load(&s->ops);
+}
+
+uint64_t
+rt_store_reruns(const struct rt_store *s)
+{
+	return atomic_load(&s->reruns);
 }
