@@ -20,8 +20,11 @@
  * read-only file system, I/O error) every operation of the group gets the
  * error and nothing of it is on disk.
  *
- * done runs on the writer thread, after the commit: it must not block nor
- * submit and wait (rt_store_run) on the same store. apply runs on the
+ * done runs on the store's notifier thread, after the commit, in the
+ * order the operations ran, while the writer runs the next group (so the
+ * writer never waits on waking a submitter): it must not block (every
+ * later done waits for it, and the writer once its next group is done)
+ * nor submit and wait (rt_store_run) on the same store. apply runs on the
  * writer thread inside the transaction, with the writer's connection.
  *
  * Reads: rt_store_reader() opens an extra read-only connection on the same
