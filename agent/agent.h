@@ -302,7 +302,8 @@ enum agent_spool_outcome {
 };
 
 /* One durable change; kept alive by the caller until done is called (from
- * the spool's writer thread, after the commit: err 0 means on disk). */
+ * the spool store's notifier thread, after the commit: err 0 means on
+ * disk). */
 struct agent_spool_op {
 	struct rt_store_op op;		/* the spool's */
 	struct agent_spool *spool;	/* the spool's */

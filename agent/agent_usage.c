@@ -234,7 +234,7 @@ record_of(struct agent_usage *u, const struct agent_usage_party *p,
 	r->quantity = 1;
 }
 
-/* From the spool's writer thread: the change is on disk, or not. */
+/* From the spool store's notifier thread: the change is on disk, or not. */
 static void
 spool_done(struct agent_spool_op *op, int err)
 {

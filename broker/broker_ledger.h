@@ -31,7 +31,7 @@
  *
  * The operation structs below belong to the caller until done runs; the
  * fields marked "out" are valid in done when err is 0. done runs on the
- * store's writer thread: it must not block.
+ * store's notifier thread: it must not block.
  */
 #ifndef BROKER_LEDGER_H
 #define BROKER_LEDGER_H

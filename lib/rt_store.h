@@ -7,15 +7,24 @@
  *
  * Writes go through one writer thread. Callers submit operations; the
  * writer takes every operation queued (up to batch_max), runs them in one
- * transaction, each inside its own SAVEPOINT so that one failing operation
- * is rolled back alone, commits once, and only then calls each operation's
- * done callback with 0 or its error. One fsync covers the whole group: the
- * more callers wait, the bigger the group, the cheaper each write. If the
- * COMMIT itself fails (disk full, read-only file system, I/O error) every
- * operation of the group gets the error and nothing of it is on disk.
+ * transaction, commits once, and only then calls each operation's done
+ * callback with 0 or its error. One failing operation is rolled back
+ * alone: the group runs first without savepoints (they cost about as much
+ * as a small insert each), and when an operation fails, the transaction
+ * is rolled back and the group run again with each operation inside its
+ * own SAVEPOINT. So apply may run twice for one operation: it must set its
+ * outputs afresh each time, and what it does outside the database (a log
+ * line, a metric) may happen twice. One
+ * fsync covers the whole group: the more callers wait, the bigger the
+ * group, the cheaper each write. If the COMMIT itself fails (disk full,
+ * read-only file system, I/O error) every operation of the group gets the
+ * error and nothing of it is on disk.
  *
- * done runs on the writer thread, after the commit: it must not block nor
- * submit and wait (rt_store_run) on the same store. apply runs on the
+ * done runs on the store's notifier thread, after the commit, in the
+ * order the operations ran, while the writer runs the next group (so the
+ * writer never waits on waking a submitter): it must not block (every
+ * later done waits for it, and the writer once its next group is done)
+ * nor submit and wait (rt_store_run) on the same store. apply runs on the
  * writer thread inside the transaction, with the writer's connection.
  *
  * Reads: rt_store_reader() opens an extra read-only connection on the same
@@ -44,8 +53,9 @@ struct rt_store_opts {
 
 struct rt_store_op {
 	struct rt_store_op *next;	/* the store's (see rt_store_submit_chain) */
-	/* Runs inside the group's transaction; 0 or RT_ERR_*. On error the
-	 * operation's savepoint is rolled back, the others commit. */
+	/* Runs inside the group's transaction; 0 or RT_ERR_*. On error what
+	 * it did is rolled back, the others' commit. May run twice (see
+	 * above): outputs set afresh each time. */
 	int (*apply)(sqlite3 *db, void *arg);
 	/* After the commit (err 0: durable) or the failure; may be NULL. */
 	void (*done)(void *arg, int err);
@@ -81,6 +91,8 @@ const char *rt_store_path(const struct rt_store *store);
  * metrics). */
 uint64_t rt_store_commits(const struct rt_store *store);
 uint64_t rt_store_ops(const struct rt_store *store);
+/* Groups run again, one savepoint per operation, after one failed. */
+uint64_t rt_store_reruns(const struct rt_store *store);
 
 /* Maps db's last error to RT_ERR_* (SQLITE_FULL -> RT_ERR_NOSPACE,
  * SQLITE_READONLY -> RT_ERR_READONLY, constraint -> RT_ERR_EXISTS,

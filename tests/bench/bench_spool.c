@@ -15,13 +15,16 @@
  *     the batch size spool_ingest reached (its operations per commit).
  * Files live under TMPDIR (default /tmp: a real disk, so fsync costs what
  * it costs). Each figure runs BENCH_SECONDS (default 3). Prints
- * "bench: NAME VALUE records/s [ratio R vs BASE]".
+ * "bench: NAME VALUE records/s [ratio R vs BASE]" and the process's CPU
+ * time per record (all threads: the submitters' and the writer's), the
+ * figure to compare while other work shares the machine's cores.
  */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -34,6 +37,16 @@
 
 static double bench_seconds = 3.0;
 static char dir[256];
+
+/* CPU time of the whole process, in ns */
+static uint64_t
+cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static void
 die(const char *what)
@@ -242,13 +255,14 @@ report_worker(void *arg)
 	return NULL;
 }
 
-/* THREADS workers of fn for bench_seconds; records stored per second. */
+/* THREADS workers of fn for bench_seconds; records stored per second,
+ * and the CPU microseconds per record in *cpup. */
 static double
-ingest_run(struct ingest *in, void *(*fn)(void *))
+ingest_run(struct ingest *in, void *(*fn)(void *), double *cpup)
 {
 	struct worker workers[THREADS];
 	pthread_t threads[THREADS];
-	uint64_t start = rt_mono_ns();
+	uint64_t start = rt_mono_ns(), cpu_start = cpu_ns();
 	double secs;
 
 	pthread_mutex_init(&in->lock, NULL);
@@ -272,6 +286,7 @@ ingest_run(struct ingest *in, void *(*fn)(void *))
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(threads[t], NULL);
 	secs = (double)(rt_mono_ns() - start) / 1e9;
+	*cpup = (double)(cpu_ns() - cpu_start) / 1e3 / (double)(in->done ? in->done : 1);
 	for (int t = 0; t < THREADS; t++) {
 		free(workers[t].ops);
 		free(workers[t].free_ops);
@@ -312,13 +327,14 @@ static const char raw_schema[] =
     "CREATE INDEX record_state ON record(state, seq);";
 
 static double
-raw_run(const char *path, int batch)
+raw_run(const char *path, int batch, double *cpup)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	struct rt_usage_record r;
 	char key[RT_TEXT_MAX + 32];
-	uint64_t rnd = rt_mono_ns() | 1, start, until, n = 0;
+	uint64_t rnd = rt_mono_ns() | 1, start, until, n = 0, cpu_start;
+	double secs;
 
 	remove_db(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
@@ -330,6 +346,7 @@ raw_run(const char *path, int batch)
 	    "DO NOTHING", -1, &st, NULL) != SQLITE_OK)
 		die(sqlite3_errmsg(db));
 	start = rt_mono_ns();
+	cpu_start = cpu_ns();
 	until = start + (uint64_t)(bench_seconds * 1e9);
 	while (rt_mono_ns() < until) {
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -357,10 +374,12 @@ raw_run(const char *path, int batch)
 			die(sqlite3_errmsg(db));
 		n += (uint64_t)batch;
 	}
+	secs = (double)(rt_mono_ns() - start) / 1e9;
+	*cpup = (double)(cpu_ns() - cpu_start) / 1e3 / (double)(n ? n : 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	remove_db(path);
-	return (double)n / ((double)(rt_mono_ns() - start) / 1e9);
+	return (double)n / secs;
 }
 
 /* ---- an agent for the report path ---- */
@@ -410,6 +429,7 @@ main(void)
 	struct agent *a;
 	char path[512], sub[512];
 	double spool_rate, report_rate, raw_rate, batch;
+	double spool_cpu, report_cpu, raw_cpu;
 
 	if (env != NULL && atof(env) > 0)
 		bench_seconds = atof(env);
@@ -422,18 +442,18 @@ main(void)
 	memset(&spool_in, 0, sizeof(spool_in));
 	if (agent_spool_open(path, "visited.example", 0, 14400, &spool_in.spool) != 0)
 		die("agent_spool_open");
-	spool_rate = ingest_run(&spool_in, spool_worker);
+	spool_rate = ingest_run(&spool_in, spool_worker, &spool_cpu);
 	batch = (double)rt_store_ops(agent_spool_store(spool_in.spool)) /
 	    (double)rt_store_commits(agent_spool_store(spool_in.spool));
 	agent_spool_close(spool_in.spool);
 	remove_db(path);
 
-	raw_rate = raw_run(path, batch < 1 ? 1 : (int)(batch + 0.5));
+	raw_rate = raw_run(path, batch < 1 ? 1 : (int)(batch + 0.5), &raw_cpu);
 
 	memset(&report_in, 0, sizeof(report_in));
 	a = report_agent(&ac);
 	report_in.agent = a;
-	report_rate = ingest_run(&report_in, report_worker);
+	report_rate = ingest_run(&report_in, report_worker, &report_cpu);
 	agent_free(a);
 	agent_config_fini(&ac);
 	snprintf(sub, sizeof(sub), "%s/report.db", dir);
@@ -445,12 +465,12 @@ main(void)
 	rmdir(dir);
 
 	printf("bench: sqlite_raw_insert %.0f records/s (synchronous=FULL, %.0f rows "
-	    "per commit, one thread)\n", raw_rate, batch);
+	    "per commit, one thread; cpu %.2f us/record)\n", raw_rate, batch, raw_cpu);
 	printf("bench: spool_ingest %.0f records/s ratio %.2f vs sqlite_raw (%d threads x "
-	    "%d in flight, %.0f per group commit)\n", spool_rate, spool_rate / raw_rate,
-	    THREADS, WINDOW, batch);
+	    "%d in flight, %.0f per group commit; cpu %.2f us/record)\n", spool_rate,
+	    spool_rate / raw_rate, THREADS, WINDOW, batch, spool_cpu);
 	printf("bench: usage_report_ingest %.0f records/s ratio %.2f vs sqlite_raw "
-	    "(register reports: SIP parse, binding, record, spool)\n", report_rate,
-	    report_rate / raw_rate);
+	    "(register reports: SIP parse, binding, record, spool; cpu %.2f "
+	    "us/record)\n", report_rate, report_rate / raw_rate, report_cpu);
 	return 0;
 }

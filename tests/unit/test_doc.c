@@ -1,6 +1,8 @@
 /*
  * rt_cms + rt_doc: signed documents end to end against a throwaway
- * federation, and every way a signed document must be refused.
+ * federation, and every way a signed document must be refused; the ids
+ * documents carry (UUIDv4/v7: form, time order, no repeat across the
+ * random pool's refills nor across a fork).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "helper_pki.h"
 #include "rt_cms.h"
@@ -642,10 +646,64 @@ test_oversize_before_signature(void **state)
 	    (const uint8_t *)"s", 1, &a), RT_ERR_TOO_BIG);
 }
 
+#define UUID_COUNT 3000	/* ~30 refills of the random pool */
+
+static int
+uuid_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+test_uuids(void **state)
+{
+	static char ids[UUID_COUNT + 1][RT_UUID_STR_LEN + 1];
+	char parent[RT_UUID_STR_LEN + 1], child[RT_UUID_STR_LEN + 1];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	for (int i = 0; i < UUID_COUNT; i++) {
+		if (i % 2 == 0) {
+			assert_int_equal(rt_uuid_v7(UINT64_C(0x0190f3c27a1e) + (uint64_t)i,
+			    ids[i]), 0);
+			assert_int_equal(ids[i][14], '7');
+			assert_memory_equal(ids[i], "0190f3c2-", 9);
+		} else {
+			assert_int_equal(rt_uuid_v4(ids[i]), 0);
+			assert_int_equal(ids[i][14], '4');
+		}
+		assert_true(rt_uuid_valid(ids[i]));
+		assert_non_null(strchr("89ab", ids[i][19]));
+	}
+	/* v7 ids sort as their times */
+	assert_true(strcmp(ids[0], ids[2]) < 0);
+	/* a fork's child does not hand out its parent's next bits */
+	assert_int_equal(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		_exit(rt_uuid_v4(child) != 0 ||
+		    write(fds[1], child, sizeof(child)) != (ssize_t)sizeof(child));
+	}
+	assert_true(pid > 0);
+	close(fds[1]);
+	assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(rt_uuid_v4(parent), 0);
+	assert_string_not_equal(child, parent);
+	memcpy(ids[UUID_COUNT], child, sizeof(child));
+	qsort(ids, UUID_COUNT + 1, sizeof(ids[0]), uuid_cmp);
+	for (int i = 1; i <= UUID_COUNT; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uuids),
 		cmocka_unit_test(test_agreement_two_signers),
 		cmocka_unit_test(test_signature_over_other_bytes),
 		cmocka_unit_test(test_signer_certificates),

@@ -2,7 +2,9 @@
  * rt_store: the file (0600, refused when open to others, WAL), the schema
  * at open, group commit (many submitters, fewer commits than operations,
  * every done called once, a chain of operations in one commit), a failing
- * operation rolled back alone, what is done is there after reopening,
+ * operation rolled back alone (all it did, while the others of its group
+ * commit: the group's second run, with savepoints), what is done is there
+ * after reopening,
  * rt_store_run, readers, and a close with work queued.
  */
 #include <setjmp.h>
@@ -303,7 +305,80 @@ test_chain(void **state)
 	assert_int_equal(atomic_load(&ok), 99);
 	assert_int_equal(atomic_load(&failed), 1);
 	assert_int_equal(rt_store_commits(fx->store), 1);
+	assert_int_equal(rt_store_reruns(fx->store), 1);
 	assert_int_equal(count_rows(fx, ""), 99);
+}
+
+/* An operation of several statements; runs counts its calls. */
+struct multi_ctx {
+	const char *first, *second;
+	int runs;
+	atomic_int *ok, *failed, *calls;
+};
+
+static int
+multi_apply(sqlite3 *db, void *arg)
+{
+	struct multi_ctx *c = arg;
+	int r;
+
+	c->runs++;
+	if ((r = insert_value(db, (void *)(uintptr_t)c->first)) != 0 ||
+	    c->second == NULL)
+		return r;
+	return insert_value(db, (void *)(uintptr_t)c->second);
+}
+
+static void
+multi_done(void *arg, int err)
+{
+	struct multi_ctx *c = arg;
+
+	atomic_fetch_add(err == 0 ? c->ok : c->failed, 1);
+	atomic_fetch_add(c->calls, 1);
+}
+
+/*
+ * The middle operation inserts a row, then fails on a duplicate: its row
+ * goes too, the others' stay, in one commit. The group ran twice: without
+ * savepoints up to the failure, then all of it with, so the first two
+ * applies ran twice, the last once; alone, a failing operation runs once.
+ */
+static void
+test_failure_rolled_back_alone(void **state)
+{
+	struct fixture *fx = *state;
+	static struct multi_ctx ctx[3];
+	static struct rt_store_op ops[3];
+	static char x[] = "x", y[] = "y", z[] = "z";
+	atomic_int ok = 0, failed = 0, calls = 0;
+
+	ctx[0] = (struct multi_ctx){x, NULL, 0, &ok, &failed, &calls};
+	ctx[1] = (struct multi_ctx){y, x, 0, &ok, &failed, &calls};
+	ctx[2] = (struct multi_ctx){z, NULL, 0, &ok, &failed, &calls};
+	for (int i = 0; i < 3; i++)
+		ops[i] = (struct rt_store_op){.apply = multi_apply, .done = multi_done,
+		    .arg = &ctx[i], .next = i < 2 ? &ops[i + 1] : NULL};
+	rt_store_submit_chain(fx->store, &ops[0]);
+	while (atomic_load(&calls) < 3)
+		usleep(1000);
+	assert_int_equal(atomic_load(&ok), 2);
+	assert_int_equal(atomic_load(&failed), 1);
+	assert_int_equal(rt_store_commits(fx->store), 1);
+	assert_int_equal(rt_store_reruns(fx->store), 1);
+	assert_int_equal(count_rows(fx, ""), 2);
+	assert_int_equal(count_rows(fx, "WHERE v = 'y'"), 0);
+	assert_int_equal(ctx[0].runs, 2);
+	assert_int_equal(ctx[1].runs, 2);
+	assert_int_equal(ctx[2].runs, 1);
+
+	/* alone: rolled back at once, no second run */
+	ctx[1].runs = 0;
+	assert_int_equal(rt_store_run(fx->store, multi_apply, &ctx[1]), RT_ERR_EXISTS);
+	assert_int_equal(ctx[1].runs, 1);
+	assert_int_equal(rt_store_reruns(fx->store), 1);
+	assert_int_equal(count_rows(fx, "WHERE v = 'y'"), 0);
+	assert_int_equal(count_rows(fx, ""), 2);
 }
 
 static void
@@ -335,6 +410,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commits_fewer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_rolled_back_alone, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_counts, setup, teardown),
 	};
 
