@@ -2,6 +2,8 @@
 #
 #   make demo      install missing Debian packages, build, run the example
 #   make test      build and run every test (unit, documents, integration)
+#   make unit      the unit tests, documents and fuzz corpora alone
+#   make integration  the integration scripts alone
 #   make bench     print the benchmark figures
 #   make fuzz      build the libFuzzer targets with clang and run each briefly
 #   make install   PREFIX=/usr/local DESTDIR=
@@ -106,6 +108,12 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(PROGRAM_LIBS) $(BUILD)/librt.a
 
 test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/run-tests.sh
+
+unit: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+	@ONLY=unit BUILD=$(BUILD) scripts/run-tests.sh
+
+integration: deps all $(TOOL_BINS)
+	@ONLY=integration BUILD=$(BUILD) scripts/run-tests.sh
 
 demo: deps all
 	@BUILD=$(BUILD) examples/demo.sh

@@ -3,7 +3,10 @@
 # of every example document, the fuzz corpora replayed through each target,
 # and the integration scripts (real processes on 127.0.0.1). Prints each
 # suite's own summary and a last line "tests: N suites passed, N failed".
+# ONLY=unit or ONLY=integration runs that part alone (make unit, make
+# integration).
 set -u
+ONLY=${ONLY:-all}
 BUILD=${BUILD:-build}
 export BUILD
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +32,9 @@ run() {
 	fi
 }
 
-for t in "$BUILD"/tests/test_*; do
+part() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
+
+part unit && for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "unit $(basename "$t")" "$t"
 done
@@ -56,15 +61,15 @@ check_docs() {
 	echo "xmllint: $n documents, $((n - bad)) passed, $bad failed"
 	[ "$bad" -eq 0 ]
 }
-[ -f schemas/roamtrust.xsd ] && run "xmllint --schema" check_docs
+part unit && [ -f schemas/roamtrust.xsd ] && run "xmllint --schema" check_docs
 
-for t in "$BUILD"/tests/replay_fuzz_*; do
+part unit && for t in "$BUILD"/tests/replay_fuzz_*; do
 	[ -x "$t" ] || continue
 	name=${t##*/replay_}
 	run "fuzz corpus $name" "$t" "tests/fuzz/corpus/$name"
 done
 
-for s in tests/integration/*.sh; do
+part integration && for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	run "integration $(basename "$s")" bash "$s"
 done
