@@ -227,6 +227,13 @@ void broker_peer_hold(struct broker_peer *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Finds the configured peer of realm, or NULL. */
 struct broker_peer *broker_peer_find(struct broker *b, const char *realm);
+/*
+ * The peer just said Hello on a connection it dialed: if our own link to
+ * it is not up, dial again at the next tick (within a second) instead of
+ * at the end of a backoff, which nng lets grow to 30 s while a peer is
+ * away, so both directions are back about as soon as the peer is.
+ */
+void broker_peer_redial_now(struct broker_peer *p);
 /* Watchdog work for one peer: pings, certificate expiry. */
 void broker_peer_tick(struct broker_peer *p, uint64_t now_ms);
 const char *broker_peer_state_name(enum broker_peer_state s);

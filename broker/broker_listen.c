@@ -181,6 +181,7 @@ answer_hello(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
 	struct broker *b = s->broker;
 	const char *sender = s->frame->sender;
 	char why[BROKER_REASON_MAX] = "";
+	struct broker_peer *peer;
 	struct rt_hello *h;
 	int r;
 
@@ -200,6 +201,9 @@ answer_hello(struct in_slot *s, xmlDocPtr doc, struct rt_buf *out)
 	pipe_bind(b, nng_msg_get_pipe(s->msg), sender);
 	log_info("event=hello_accepted realm=%s pipe=%d", sender,
 	    nng_pipe_id(nng_msg_get_pipe(s->msg)));
+	/* it is back: if our own link to it is down, dial now */
+	if ((peer = broker_peer_find(b, sender)) != NULL)
+		broker_peer_redial_now(peer);
 	return broker_hello_build(b, sender, out);
 }
 

@@ -656,6 +656,32 @@ broker_peer_tick(struct broker_peer *p, uint64_t now_ms)
 	rt_buf_fini(&xml);
 }
 
+void
+broker_peer_redial_now(struct broker_peer *p)
+{
+	nng_dialer dialer = NNG_DIALER_INITIALIZER;
+	uint64_t now = rt_time_now_ms();
+
+	pthread_mutex_lock(&p->lock);
+	/* down only: a link being dialed or greeted is let be */
+	if (p->state != PEER_DOWN || nng_pipe_id(p->pipe) > 0 || p->stopping ||
+	    (p->redial_at_ms != 0 && p->redial_at_ms <= now + 1000)) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (p->redial_at_ms == 0) {
+		/* nng's dialer, in its reconnect backoff: a new one dials now */
+		dialer = p->dialer;
+		p->dialer = (nng_dialer)NNG_DIALER_INITIALIZER;
+	}
+	p->backoff_ms = 0;
+	p->redial_at_ms = now;
+	pthread_mutex_unlock(&p->lock);
+	log_info("event=peer_redial realm=%s reason=hello-from-peer", p->realm);
+	if (nng_dialer_id(dialer) > 0)
+		nng_dialer_close(dialer);
+}
+
 /* Creates and starts the dialer (again, after a hold). */
 static int
 peer_dial(struct broker_peer *p)

@@ -283,6 +283,8 @@ stop broker-a
 sleep 1
 start broker-a "$BROKER" run -c a.conf
 ok "after restarting a alone, a and b are up again" wait_for 20 ab_up
+ok "  ... b dialed a again on a's Hello, not at the end of its backoff" \
+    logged broker-b 'event=peer_redial realm=a.example reason=hello-from-peer'
 ok "c stays cut after the restarts" wait_for 10 revoked_seen a
 
 # --- e's certificate expires: a takes it down ---
