@@ -18,6 +18,7 @@
 
 #include "broker_reconcile_int.h"
 #include "rt_codec.h"
+#include "rt_file.h"
 #include "rt_log.h"
 
 #define BATCH 256
@@ -34,6 +35,7 @@ struct side {
 	const char *path;
 	FILE *f;
 	struct rt_export_reader *rd;
+	int leased;		/* read lease held: the reader does not hash */
 	uint8_t digest[RT_SHA256_LEN];
 	char err[2 * PATH_MAX + RT_EXPORT_ERR_MAX + 256];
 	/* the ring, between the reader thread and the merge */
@@ -91,12 +93,23 @@ side_main(void *arg)
 			uint8_t digest[RT_SHA256_LEN];
 
 			/* the bytes parsed must be the bytes whose signature checked */
-			if (rt_export_reader_digest(s->rd, digest) != 0 ||
+			if (s->leased) {
+				if (!rt_file_lease_held(fileno(s->f))) {
+					status = RT_ERR_SIG_BAD;
+					side_error(s, "the file was opened for writing "
+					    "while it was read");
+				}
+			} else if (rt_export_reader_digest(s->rd, digest) != 0 ||
 			    memcmp(digest, s->digest, sizeof(digest)) != 0) {
 				status = RT_ERR_SIG_BAD;
 				side_error(s, "the file changed after its signature "
 				    "was checked");
 			}
+		}
+		if (status != 0 && s->leased) {
+			/* a writer waiting on the lease need not wait for the report */
+			rt_file_lease_release(fileno(s->f));
+			s->leased = 0;
 		}
 		b->status = status;
 		pthread_mutex_lock(&s->lock);
@@ -156,12 +169,27 @@ side_close(struct side *s)
 	s->rd = NULL;
 	free(s->slots);
 	s->slots = NULL;
-	if (s->f != NULL)
+	if (s->f != NULL) {
+		if (s->leased)
+			rt_file_lease_release(fileno(s->f));
 		fclose(s->f);
+	}
 	s->f = NULL;
+	s->leased = 0;
 }
 
-/* Signature first, then the header: nothing is parsed before it checks. */
+/*
+ * Signature first, then the header: nothing is parsed before it checks.
+ * The parse must then see the very bytes that were checked. When the kernel
+ * grants a read lease on the file (taken before the check; see
+ * rt_file_lease), nobody can open it for writing or truncate it without
+ * breaking the lease, and the end of the parse requires it unbroken. When
+ * it does not (someone has the file open for writing, not our file, a
+ * network filesystem), the parse hashes the file again and the end of the
+ * parse compares that digest with the checked one. Either way a file that
+ * changes or is opened for writing while it is read fails the reconcile
+ * with RT_ERR_SIG_BAD.
+ */
 static int
 side_open(struct side *s, const struct broker_reconcile_opts *o,
     struct recon_report *rep, int i)
@@ -178,6 +206,14 @@ side_open(struct side *s, const struct broker_reconcile_opts *o,
 		side_error(s, strerror(errno));
 		return RT_ERR_IO;
 	}
+	if (rt_file_lease(fileno(s->f)) == 0) {
+		s->leased = 1;
+	} else {
+		const char *why = strerrorname_np(errno);
+
+		log_info("event=export_rehash path=%s reason=%s", s->path,
+		    why != NULL ? why : "unknown");
+	}
 	if ((r = rt_export_verify_file(o->trust, s->f, sigpath, o->now, &signers,
 	    s->digest)) != 0) {
 		snprintf(s->err, sizeof(s->err), "%s: signature %s refused: %s",
@@ -187,7 +223,7 @@ side_open(struct side *s, const struct broker_reconcile_opts *o,
 	memcpy(rep->signer[i], signers.realm[0], RT_REALM_MAX);
 	if (fseeko(s->f, 0, SEEK_SET) != 0)
 		return RT_ERR_IO;
-	if ((r = rt_export_reader_open(s->f, 1, &s->rd, err)) != 0) {
+	if ((r = rt_export_reader_open(s->f, !s->leased, &s->rd, err)) != 0) {
 		side_error(s, err);
 		return r;
 	}

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "rt_log.h"
@@ -229,4 +231,80 @@ rt_file_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * Filesystems where every change to a file's bytes goes through an open on
+ * this kernel, so that a lease covers them all. Elsewhere (NFS, FUSE, CIFS,
+ * overlayfs whose lower layer can be written directly) the bytes could
+ * change under a lease that is never broken.
+ */
+static int
+lease_fs_local(int fd)
+{
+	static const unsigned long magic[] = {
+		0xEF53,		/* ext2, ext3, ext4 */
+		0x58465342,	/* xfs */
+		0x9123683E,	/* btrfs */
+		0xF2F52010,	/* f2fs */
+		0x01021994,	/* tmpfs */
+	};
+	struct statfs st;
+
+	if (fstatfs(fd, &st) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
+		if ((unsigned long)st.f_type == magic[i])
+			return 1;
+	}
+	return 0;
+}
+
+int
+rt_file_lease(int fd)
+{
+#if defined(F_SETLEASE) && defined(F_SETSIG)
+	struct sigaction sa;
+
+	if (!lease_fs_local(fd)) {
+		errno = EOPNOTSUPP;
+		return RT_ERR_IO;
+	}
+	/* the break must not kill us: SIGURG, ignored unless someone cares */
+	if (sigaction(SIGURG, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) ||
+	    (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)) {
+		errno = EBUSY;
+		return RT_ERR_IO;
+	}
+	if (fcntl(fd, F_SETSIG, SIGURG) != 0 || fcntl(fd, F_SETLEASE, F_RDLCK) != 0)
+		return errno_to_rt(errno);
+	return 0;
+#else
+	(void)fd;
+	errno = ENOSYS;
+	return RT_ERR_IO;
+#endif
+}
+
+int
+rt_file_lease_held(int fd)
+{
+#ifdef F_GETLEASE
+	/* a break in progress already reads F_UNLCK */
+	return fcntl(fd, F_GETLEASE) == F_RDLCK;
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+void
+rt_file_lease_release(int fd)
+{
+#ifdef F_SETLEASE
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+#else
+	(void)fd;
+#endif
 }

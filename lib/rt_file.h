@@ -36,5 +36,25 @@ int rt_dir_ensure(const char *dir, mode_t mode) RT_WUR;
  */
 int rt_file_lock(const char *path) RT_WUR;
 void rt_file_unlock(int fd);
+/*
+ * Read leases: the kernel's word that a file does not change while we read
+ * it. rt_file_lease takes a read lease on fd (opened read-only): 0 when it
+ * is held, or RT_ERR_* with errno saying why not (EAGAIN: someone has the
+ * file open for writing; EACCES: not our file and no CAP_LEASE; EINVAL,
+ * ENOLCK: no leases there; EOPNOTSUPP: a filesystem whose bytes can change
+ * without an open on this kernel, such as NFS, FUSE or overlayfs, is never
+ * leased; EBUSY: SIGURG has a handler, see below).
+ * While it is held, any open of the file for writing or any truncate, by
+ * any process, breaks it: the opener waits until we release it, or for
+ * /proc/sys/fs/lease-break-time seconds, and rt_file_lease_held returns 0
+ * from then on. The kernel signals a break; here that signal is SIGURG,
+ * which is ignored by default (SIGIO would kill the process), and nothing
+ * relies on it: ask rt_file_lease_held. rt_file_lease_release drops the
+ * lease (closing fd does too); a writer waiting on it proceeds.
+ */
+int rt_file_lease(int fd) RT_WUR;
+/* 1 while the lease taken by rt_file_lease is held and unbroken, else 0. */
+int rt_file_lease_held(int fd) RT_WUR;
+void rt_file_lease_release(int fd);
 
 #endif
