@@ -20,6 +20,7 @@
  * Module split: broker.c (life cycle, watchdog, admin, metrics),
  * broker_config.c, broker_agreement.c, broker_peer.c (dialing side,
  * outbound requests), broker_listen.c (listening side, inbound frames),
+ * broker_hello.c (the Hello both sides send and check),
  * broker_crl.c, broker_agent.c and broker_auth.c (agents, roaming
  * authentication), broker_ledger*.c (the usage ledger) and
  * broker_usage.c (records from agents in, batches to and from peers).
@@ -237,6 +238,9 @@ void broker_peer_redial_now(struct broker_peer *p);
 /* Watchdog work for one peer: pings, certificate expiry. */
 void broker_peer_tick(struct broker_peer *p, uint64_t now_ms);
 const char *broker_peer_state_name(enum broker_peer_state s);
+
+/* ---- Hello (broker_hello.c) ---- */
+
 /* Builds our Hello for peer (descriptor + agreement ids). */
 int broker_hello_build(struct broker *b, const char *peer, struct rt_buf *xml) RT_WUR;
 /* Checks a Hello received from sender; 0 or the reason to refuse. */
