@@ -406,8 +406,8 @@ rt_assertion_scan(struct rt_scan *s, struct rt_assertion *a)
 		return -1;
 	for (q = s->p; q < s->end && *q != '"'; q++)
 		;
-	if (q >= s->end || !rt_scan_text_ok("AgreementRef", s->p, (size_t)(q - s->p)))
-		return -1;	/* (AgreementRef: the id is a Uuid too) */
+	if (q >= s->end || !rt_scan_text_ok("id", s->p, (size_t)(q - s->p)))
+		return -1;
 	memcpy(a->id, s->p, (size_t)(q - s->p));
 	s->p = q;
 	if (!rt_scan_lit(s, "\">") ||

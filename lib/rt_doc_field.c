@@ -290,24 +290,23 @@ method_ok(const char *t, size_t len)
 }
 
 /* rt:UtcTime as we write it (YYYY-MM-DDTHH:MM:SSZ) and rt_time_parse reads
- * it; seconds up to 59 as xs:dateTime has them. */
+ * it, into *vp; seconds up to 59 as xs:dateTime has them. 0, or -1. */
 static int
-time_ok(const char *t, size_t len)
+time_read(const char *t, size_t len, time_t *vp)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
 	char buf[RT_TIME_STR_LEN + 1];
-	time_t v;
 
 	if (len != RT_TIME_STR_LEN)
-		return 0;
+		return -1;
 	for (size_t i = 0; i < len; i++)
 		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
-			return 0;
+			return -1;
 	if (t[17] > '5')
-		return 0;
+		return -1;
 	memcpy(buf, t, len);
 	buf[len] = '\0';
-	return rt_time_parse(buf, &v) == 0;
+	return rt_time_parse(buf, vp) == 0 ? 0 : -1;
 }
 
 enum facet {
@@ -328,13 +327,17 @@ static const char *const auth_results[] = {"ok", "wrong-credentials", "locked",
 	"disabled", "password-expired", "no-agreement", "no-service", "unavailable",
 	NULL};
 
-/* The elements of AuthRequest, AuthResponse and SubscriberAssertion, with
- * their simple types in schemas/roamtrust.xsd. */
-static const struct {
+/* The elements of AuthRequest, AuthResponse and SubscriberAssertion (and
+ * the assertion's id attribute), with their simple types in
+ * schemas/roamtrust.xsd. */
+struct scan_type {
 	const char *name;
 	enum facet facet;
 	const char *const *set;
-} scan_types[] = {
+};
+
+static const struct scan_type scan_types[] = {
+	{"id", F_UUID, NULL},
 	{"AgreementRef", F_UUID, NULL},
 	{"PublicIdentity", F_SIP_URI, NULL},
 	{"Username", F_PRIVATE_ID, NULL},
@@ -360,13 +363,24 @@ static const struct {
 	{"NotOnOrAfter", F_TIME, NULL},
 };
 
+/* The simple type of name, or NULL: not an element the fast path knows. */
+static const struct scan_type *
+scan_type(const char *name)
+{
+	for (size_t i = 0; i < sizeof(scan_types) / sizeof(scan_types[0]); i++)
+		if (strcmp(scan_types[i].name, name) == 0)
+			return &scan_types[i];
+	return NULL;
+}
+
 int
 rt_scan_text_ok(const char *name, const char *text, size_t len)
 {
-	for (size_t i = 0; i < sizeof(scan_types) / sizeof(scan_types[0]); i++) {
-		if (strcmp(scan_types[i].name, name) != 0)
-			continue;
-		switch (scan_types[i].facet) {
+	const struct scan_type *t = scan_type(name);
+	time_t v;
+
+	if (t != NULL) {
+		switch (t->facet) {
 		case F_SHORT_TEXT:
 			return len <= 256;
 		case F_SIP_URI:
@@ -382,9 +396,9 @@ rt_scan_text_ok(const char *name, const char *text, size_t len)
 		case F_METHOD:
 			return method_ok(text, len);
 		case F_TIME:
-			return time_ok(text, len);
+			return time_read(text, len, &v) == 0;
 		case F_ENUM:
-			return in_set(text, len, scan_types[i].set);
+			return in_set(text, len, t->set);
 		}
 	}
 	return 0;
@@ -407,22 +421,21 @@ scan_text(struct rt_scan *s, const struct rt_field *f, char *out)
 	return 1;
 }
 
-/* A time element: 1 read into *tp, 0 absent, -1. */
+/* A time element: 1 read into *tp (checked and parsed once), 0 absent,
+ * -1. */
 static int
 scan_time(struct rt_scan *s, const char *name, time_t *tp)
 {
-	char ts[RT_TIME_STR_LEN + 1];
+	const struct scan_type *t = scan_type(name);
 	const char *text;
 	size_t len;
 	int r = rt_scan_element(s, name, &text, &len);
 
 	if (r != 1)
 		return r;
-	if (!rt_scan_text_ok(name, text, len))
+	if (t == NULL || t->facet != F_TIME || time_read(text, len, tp) != 0)
 		return -1;
-	memcpy(ts, text, len);
-	ts[len] = '\0';
-	return rt_time_parse(ts, tp) == 0 ? 1 : -1;
+	return 1;
 }
 
 /* The items of list field f (f->max at most, as maxOccurs): 0 or -1. */
