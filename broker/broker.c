@@ -487,7 +487,11 @@ admin_peers(struct broker *b, struct rt_buf *out)
 		return r;
 	for (int i = 0; i < b->npeers && r == 0; i++) {
 		struct broker_peer *p = &b->peers[i];
-		char expires[RT_TIME_STR_LEN + 1], seen[32], rtt[32];
+		char expires[RT_TIME_STR_LEN + 1], seen[32], rtt[32], id[1][RT_ID_MAX];
+		/* a peer we hold no valid agreement with cannot come up: say so
+		 * first, whatever its link is doing */
+		int bound = broker_agreement_ids(b, p->realm,
+		    (time_t)(now / 1000), id, 1) > 0;
 
 		pthread_mutex_lock(&p->lock);
 		fmt_time(p->state == PEER_UP ? p->cert_not_after : 0, expires);
@@ -500,8 +504,10 @@ admin_peers(struct broker *b, struct rt_buf *out)
 			snprintf(rtt, sizeof(rtt), "-");
 		else
 			snprintf(rtt, sizeof(rtt), "%.1fms", (double)p->rtt_us / 1000.0);
-		r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s\n", p->realm,
+		r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s%s\n", p->realm,
 		    broker_peer_state_name(p->state), expires, seen, rtt,
+		    bound || p->state == PEER_UP ? "" :
+		    "no valid agreement loaded (see event=agreement_refused); ",
 		    p->state == PEER_UP ? p->endpoint : p->reason);
 		pthread_mutex_unlock(&p->lock);
 	}
