@@ -44,6 +44,7 @@ struct side {
 	pthread_cond_t cond;
 	uint64_t filled, consumed;
 	int stop;
+	int reader_waits, merge_waits;	/* a wake-up is owed only to a waiter */
 	pthread_t thread;
 	int started;
 	/* the merge's view */
@@ -70,8 +71,11 @@ side_main(void *arg)
 		int status = 0, ret;
 
 		pthread_mutex_lock(&s->lock);
-		while (s->filled - s->consumed == SIDE_SLOTS && !s->stop)
+		while (s->filled - s->consumed == SIDE_SLOTS && !s->stop) {
+			s->reader_waits = 1;
 			pthread_cond_wait(&s->cond, &s->lock);
+			s->reader_waits = 0;
+		}
 		if (s->stop) {
 			pthread_mutex_unlock(&s->lock);
 			return NULL;
@@ -114,7 +118,8 @@ side_main(void *arg)
 		b->status = status;
 		pthread_mutex_lock(&s->lock);
 		s->filled++;
-		pthread_cond_broadcast(&s->cond);
+		if (s->merge_waits)
+			pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
 		if (status != 0)
 			return NULL;
@@ -137,13 +142,17 @@ side_pull(struct side *s)
 			}
 			pthread_mutex_lock(&s->lock);
 			s->consumed++;
-			pthread_cond_broadcast(&s->cond);
+			if (s->reader_waits)
+				pthread_cond_signal(&s->cond);
 			pthread_mutex_unlock(&s->lock);
 			s->cur = NULL;
 		}
 		pthread_mutex_lock(&s->lock);
-		while (s->filled == s->consumed)
+		while (s->filled == s->consumed) {
+			s->merge_waits = 1;
 			pthread_cond_wait(&s->cond, &s->lock);
+			s->merge_waits = 0;
+		}
 		s->cur = &s->slots[s->consumed % SIDE_SLOTS];
 		pthread_mutex_unlock(&s->lock);
 		s->idx = 0;
@@ -374,9 +383,9 @@ side_advance(struct side *s, int i, struct recon_report *rep)
 static void
 field_diff(char *out, size_t cap, const char *name, const char *a, const char *b)
 {
-	size_t len = strlen(out);
+	size_t len;
 
-	if (strcmp(a, b) == 0 || len >= cap - 1)
+	if (strcmp(a, b) == 0 || (len = strlen(out)) >= cap - 1)
 		return;
 	snprintf(out + len, cap - len, "%s%s: %.60s / %.60s", len ? "; " : "", name,
 	    a, b);

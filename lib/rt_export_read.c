@@ -165,11 +165,12 @@ rt_export_time_parse(const char *s, time_t *tp)
 	int y, m, d, hh, mm, ss;
 	long long era, yoe, doy, doe, days;
 
-	if (strlen(s) != RT_TIME_STR_LEN || s[4] != '-' || s[7] != '-' ||
-	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
-	    !digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d) ||
-	    !digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) ||
-	    !digits(s + 17, 2, &ss) || y < 1970 || m < 1 || m > 12 || d < 1 ||
+	/* left to right, so nothing past a short string's NUL is read */
+	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' ||
+	    !digits(s + 11, 2, &hh) || s[13] != ':' || !digits(s + 14, 2, &mm) ||
+	    s[16] != ':' || !digits(s + 17, 2, &ss) || s[19] != 'Z' ||
+	    s[20] != '\0' || y < 1970 || m < 1 || m > 12 || d < 1 ||
 	    d > mdays[m - 1] || hh > 23 || mm > 59 || ss > 59 ||
 	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
 		return rt_time_parse(s, tp);
@@ -204,13 +205,19 @@ rt_export_token_ok(const char *s)
 static int
 realm_ok(struct rt_export_check_cache *c, const char *s)
 {
+	size_t n;
+
+	/* with its NUL: s is a whole RT_REALM_MAX field */
 	for (int i = 0; c != NULL && i < 2; i++)
-		if (c->realm[i][0] != '\0' && strcmp(c->realm[i], s) == 0)
+		if (c->realm_len[i] != 0 && s[0] == c->realm[i][0] &&
+		    memcmp(c->realm[i], s, c->realm_len[i] + 1) == 0)
 			return 1;
 	if (!rt_realm_valid(s))
 		return 0;
 	if (c != NULL) {
-		memcpy(c->realm[c->next], s, strlen(s) + 1);
+		n = strlen(s);
+		memcpy(c->realm[c->next], s, n + 1);
+		c->realm_len[c->next] = n;
 		c->next ^= 1;
 	}
 	return 1;
@@ -226,7 +233,10 @@ rt_export_item_check_cached(const struct rt_export_item *item, const char **why,
 	*why = NULL;
 	if (!rt_export_uuid_ok(u->id))
 		*why = "bad id";
-	else if ((c == NULL || strcmp(c->agreement, u->agreement_ref) != 0) &&
+	/* the cache holds a valid UUID with its NUL, or nothing: an empty id
+	 * must not pass as the empty cache */
+	else if ((c == NULL || c->agreement[0] == '\0' ||
+	    memcmp(c->agreement, u->agreement_ref, RT_UUID_STR_LEN + 1) != 0) &&
 	    !rt_export_uuid_ok(u->agreement_ref))
 		*why = "bad agreement";
 	else if (!rt_export_uuid_ok(u->assertion_ref))

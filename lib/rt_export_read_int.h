@@ -38,6 +38,7 @@
 /* What rt_export_item_check need not check again on the next record. */
 struct rt_export_check_cache {
 	char realm[2][RT_REALM_MAX];
+	size_t realm_len[2];		/* 0: empty */
 	int next;
 	char agreement[RT_ID_MAX];
 };

@@ -375,35 +375,42 @@ rt_xml_child_time(xmlNodePtr parent, const char *name, time_t *tp)
 	return rt_time_parse(rt_xml_text(n), tp);
 }
 
-int
-rt_xml_parse_u64(const char *s, uint64_t *vp)
+/* Decimal digits to the end of s (at least one), as strtoull would take
+ * them after a digit, without its locale and errno machinery: the
+ * magnitude, or -1 past UINT64_MAX or on any other byte. */
+static int
+decimal(const char *s, uint64_t *vp)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v = 0;
 
 	if (*s < '0' || *s > '9')
-		return RT_ERR_BAD_INPUT;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return RT_ERR_BAD_INPUT;
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
 	*vp = v;
 	return 0;
 }
 
 int
+rt_xml_parse_u64(const char *s, uint64_t *vp)
+{
+	return decimal(s, vp) == 0 ? 0 : RT_ERR_BAD_INPUT;
+}
+
+int
 rt_xml_parse_i64(const char *s, int64_t *vp)
 {
-	char *end;
-	long long v;
+	uint64_t m;
+	int neg = *s == '-';
 
-	if (*s != '-' && (*s < '0' || *s > '9'))
+	if (decimal(s + neg, &m) != 0 || m > (uint64_t)INT64_MAX + (uint64_t)neg)
 		return RT_ERR_BAD_INPUT;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return RT_ERR_BAD_INPUT;
-	*vp = v;
+	*vp = neg ? (int64_t)(0 - m) : (int64_t)m;
 	return 0;
 }
 

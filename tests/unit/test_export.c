@@ -576,6 +576,12 @@ test_reader_xml(void **state)
 	    xml_tail, err), RT_ERR_SCHEMA);
 	assert_int_equal(read_xml(xml_head, "<UsageRecord id=\"019a6b1e-2f00-7a00-8000-000000000001\" x=\"1\">",
 	    xml_rec_body, xml_tail, err), RT_ERR_SCHEMA);
+	/* an empty AgreementRef in the first record: the reader's cache of
+	 * the last good one starts empty, and must not match it */
+	snprintf(body, sizeof(body), "<AgreementRef></AgreementRef>%s",
+	    strstr(xml_rec_body, "<AssertionRef>"));
+	assert_int_equal(read_xml(xml_head, xml_rec_open, body, xml_tail, err), RT_ERR_SCHEMA);
+	assert_non_null(strstr(err, "bad agreement"));
 	snprintf(body, sizeof(body), "%s", xml_rec_body);
 	memcpy(strstr(body, "125"), "1e5", 3);
 	assert_int_equal(read_xml(xml_head, xml_rec_open, body, xml_tail, err), RT_ERR_SCHEMA);
@@ -640,6 +646,9 @@ test_reader_csv(void **state)
 	snprintf(rec, sizeof(rec), "%s", csv_rec);
 	memcpy(strstr(rec, "second"), "parsec", 6);
 	assert_int_equal(read_csv(csv_head, rec, "", err), RT_ERR_SCHEMA);
+	snprintf(rec, sizeof(rec), "%.37s%s", csv_rec, csv_rec + 73);
+	assert_int_equal(read_csv(csv_head, rec, "", err), RT_ERR_SCHEMA);
+	assert_non_null(strstr(err, "bad agreement"));
 	snprintf(rec, sizeof(rec), "%s", csv_rec);
 	rec[0] = 'X';
 	assert_int_equal(read_csv(csv_head, rec, "", err), RT_ERR_SCHEMA);

@@ -239,6 +239,38 @@ test_accessors(void **state)
 	xmlFreeDoc(doc);
 }
 
+/* Decimal integers: digits only, leading zeros taken, the range exact. */
+static void
+test_parse_integers(void **state)
+{
+	static const char *const bad_u[] = {"", "-1", "+1", " 1", "1 ", "1a", "0x1",
+	    "18446744073709551616", "99999999999999999999", "1.0", "-"};
+	static const char *const bad_i[] = {"", "-", "--1", "+1", " 1", "1-",
+	    "9223372036854775808", "-9223372036854775809", "-1e3"};
+	uint64_t u;
+	int64_t i;
+
+	(void)state;
+	assert_int_equal(rt_xml_parse_u64("0", &u), 0);
+	assert_true(u == 0);
+	assert_int_equal(rt_xml_parse_u64("007", &u), 0);
+	assert_true(u == 7);
+	assert_int_equal(rt_xml_parse_u64("18446744073709551615", &u), 0);
+	assert_true(u == UINT64_MAX);
+	for (size_t k = 0; k < sizeof(bad_u) / sizeof(bad_u[0]); k++)
+		assert_int_equal(rt_xml_parse_u64(bad_u[k], &u), RT_ERR_BAD_INPUT);
+	assert_int_equal(rt_xml_parse_i64("-0", &i), 0);
+	assert_true(i == 0);
+	assert_int_equal(rt_xml_parse_i64("-25", &i), 0);
+	assert_true(i == -25);
+	assert_int_equal(rt_xml_parse_i64("9223372036854775807", &i), 0);
+	assert_true(i == INT64_MAX);
+	assert_int_equal(rt_xml_parse_i64("-9223372036854775808", &i), 0);
+	assert_true(i == INT64_MIN);
+	for (size_t k = 0; k < sizeof(bad_i) / sizeof(bad_i[0]); k++)
+		assert_int_equal(rt_xml_parse_i64(bad_i[k], &i), RT_ERR_BAD_INPUT);
+}
+
 int
 main(void)
 {
@@ -252,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_not_well_formed),
 		cmocka_unit_test(test_schema_refusals),
 		cmocka_unit_test(test_accessors),
+		cmocka_unit_test(test_parse_integers),
 	};
 
 	rt_log_init("test_xml", RT_LOG_STDERR, RT_LOG_ERR);
