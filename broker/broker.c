@@ -491,10 +491,16 @@ admin_peers(struct broker *b, struct rt_buf *out)
 		/* a peer we hold no valid agreement with cannot come up: say so
 		 * first, whatever its link is doing */
 		int bound = broker_agreement_ids(b, p->realm,
-		    (time_t)(now / 1000), id, 1) > 0;
+		    (time_t)(now / 1000), id, 1) > 0, up, lapsed;
 
 		pthread_mutex_lock(&p->lock);
-		fmt_time(p->state == PEER_UP ? p->cert_not_after : 0, expires);
+		up = p->state == PEER_UP;
+		/* so does a peer whose certificate, the last we saw, has expired:
+		 * whichever failure took it down or keeps it down now */
+		lapsed = !up && p->cert_not_after != 0 &&
+		    p->cert_not_after <= (time_t)(now / 1000) &&
+		    strstr(p->reason, "certificate expired") == NULL;
+		fmt_time(up || lapsed ? p->cert_not_after : 0, expires);
 		if (p->last_seen_ms == 0)
 			snprintf(seen, sizeof(seen), "never");
 		else
@@ -504,11 +510,12 @@ admin_peers(struct broker *b, struct rt_buf *out)
 			snprintf(rtt, sizeof(rtt), "-");
 		else
 			snprintf(rtt, sizeof(rtt), "%.1fms", (double)p->rtt_us / 1000.0);
-		r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s%s\n", p->realm,
+		r = rt_buf_printf(out, "%-24s %-10s %-21s %-9s %-9s %s%s%s\n", p->realm,
 		    broker_peer_state_name(p->state), expires, seen, rtt,
-		    bound || p->state == PEER_UP ? "" :
+		    lapsed ? "its certificate expired; " : "",
+		    bound || up ? "" :
 		    "no valid agreement loaded (see event=agreement_refused); ",
-		    p->state == PEER_UP ? p->endpoint : p->reason);
+		    up ? p->endpoint : p->reason);
 		pthread_mutex_unlock(&p->lock);
 	}
 	return r;
