@@ -1,9 +1,11 @@
 #!/bin/sh
 # roamtrust-pki end to end, checked with stock openssl: the federation CA,
 # a realm certificate, revocation and the CRL must all satisfy
-# `openssl verify -crl_check`, and a document signed with a realm key must
-# pass plain `openssl cms -verify` (DESIGN.md, "Trust model" and
-# "Documents and signatures"). Also the CLI's refusals and exit codes.
+# `openssl verify -crl_check`, a document signed with a realm key must
+# pass plain `openssl cms -verify`, and so must a roaming agreement made and
+# signed by both realms with `roamtrust-pki agreement` (DESIGN.md, "Trust
+# model" and "Documents and signatures"). Also the CLI's refusals and exit
+# codes, `agreement sign`'s and `agreement verify`'s included.
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed".
 set -u
 
@@ -16,6 +18,7 @@ if [ ! -x "$PKI" ]; then
 fi
 command -v openssl >/dev/null 2>&1 || { echo "not ok - openssl not installed"; echo "0 passed, 1 failed"; exit 1; }
 
+SCHEMA=$(cd "$(dirname "$0")/../.." && pwd)/schemas/roamtrust.xsd
 W=$(mktemp -d "${TMPDIR:-/tmp}/rt-pki-openssl.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT INT TERM
 cd "$W" || exit 1
@@ -197,6 +200,70 @@ chmod 644 ca/ca.key
 refuses "a CA key readable by others is refused" 1 "chmod 600" \
 	"$PKI" crl --dir ca --out crl.pem
 chmod 600 ca/ca.key
+
+# --- a roaming agreement made, signed by both realms and checked by the
+# tool and by stock openssl (the signature file carries both signers)
+for r in home.example roam.example third.example; do
+	[ -e "req/$r.key" ] || "$PKI" request --realm "$r" --out req >/dev/null 2>&1
+	"$PKI" issue --dir ca --csr "req/$r.csr" --realm "$r" --out "$r.crt" >/dev/null 2>&1
+done
+check "agreement new" "$PKI" agreement new --home home.example --visited roam.example \
+	--service voice:minute:12 --service message:message:2 --currency EUR \
+	--days 30 --max-assertion 3600 --out A.xml
+check "xmllint: the agreement is valid against the XSD" \
+	xmllint --noout --nonet --schema "$SCHEMA" A.xml
+check "agreement sign by home" \
+	"$PKI" agreement sign --key req/home.example.key --cert home.example.crt A.xml
+"$PKI" agreement verify --ca ca/ca.crt --crl crl.pem A.xml >out 2>&1
+if [ $? -eq 1 ] && has "signed by: home.example" &&
+    has "missing:   roam.example (visited) has not signed"; then
+	ok "agreement verify: one signer is not enough, and says who is missing"
+else
+	nok "agreement verify: one signer is not enough, and says who is missing"
+fi
+refuses "agreement sign twice by the same realm: refused" 1 "already signed" \
+	"$PKI" agreement sign --key req/home.example.key --cert home.example.crt A.xml
+refuses "agreement sign by a realm that is not a party: refused" 1 "not a party" \
+	"$PKI" agreement sign --key req/third.example.key --cert third.example.crt A.xml
+cp A.xml A.orig
+sed -i 's/rate="12"/rate="13"/' A.xml
+refuses "agreement sign of an agreement changed since the first signature: refused" 1 \
+	"changed after it was signed" \
+	"$PKI" agreement sign --key req/roam.example.key --cert roam.example.crt A.xml
+cp A.orig A.xml
+check "agreement sign by visited" \
+	"$PKI" agreement sign --key req/roam.example.key --cert roam.example.crt A.xml
+"$PKI" agreement verify --ca ca/ca.crt --crl crl.pem A.xml >out 2>&1
+if [ $? -eq 0 ] && has "ok: signed by home.example and roam.example" &&
+    has "service:   voice, 12 minor units per minute"; then
+	ok "agreement verify: ok, signed by both"
+else
+	nok "agreement verify: ok, signed by both"
+fi
+check "openssl cms -verify of the agreement (the issue's exact command)" \
+	openssl cms -verify -binary -inform DER -in A.xml.sig -content A.xml \
+	-CAfile ca/ca.crt -out /dev/null
+openssl cms -cmsout -print -inform DER -in A.xml.sig >out 2>&1
+if [ "$(sed -n '/signerInfos:/,$p' out | grep -c 'd.issuerAndSerialNumber')" -eq 2 ] &&
+    has "subject: CN=home.example" && has "subject: CN=roam.example"; then
+	ok "openssl sees both signers in A.xml.sig"
+else
+	nok "openssl sees both signers in A.xml.sig"
+fi
+cp A.xml A.orig
+sed -i 's/rate="12"/rate="13"/' A.xml
+refuses "agreement verify: a changed agreement is invalid" 1 "^invalid:" \
+	"$PKI" agreement verify --ca ca/ca.crt A.xml
+refuses "openssl cms -verify fails on the changed agreement" fail "" \
+	openssl cms -verify -binary -inform DER -in A.xml.sig -content A.xml \
+	-CAfile ca/ca.crt -out /dev/null
+cp A.orig A.xml
+check "revoke the visited realm" "$PKI" revoke --dir ca --cert roam.example.crt
+check "crl after that revocation" "$PKI" crl --dir ca --out crl2.pem
+refuses "agreement verify with the new CRL: a signer is revoked" 1 "^invalid: .*revoked" \
+	"$PKI" agreement verify --ca ca/ca.crt --crl crl2.pem A.xml
+refuses "agreement verify without its signature file" 1 "^invalid:" \
+	"$PKI" agreement verify --ca ca/ca.crt B.xml
 
 # --- usage errors exit 2
 refuses "no command: usage, exit 2" 2 "usage:" "$PKI"
