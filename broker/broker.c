@@ -53,10 +53,22 @@ metrics_init(struct broker *b)
 
 	if ((r = rt_metrics_new(&m->registry)) != 0)
 		return r;
-	m->frames_in = rt_metrics_counter(m->registry, "roamtrust_frames_in_total",
-	    "verified frames received from peers", NULL);
-	m->frames_out = rt_metrics_counter(m->registry, "roamtrust_frames_out_total",
-	    "frames sent to peers", NULL);
+	for (int k = 0; k < 2; k++) {
+		const char *kind = k == 0 ? "kind=\"request\"" : "kind=\"reply\"";
+
+		m->frames_in[k] = rt_metrics_counter(m->registry,
+		    "roamtrust_frames_in_total",
+		    "verified frames received from peers, by kind", kind);
+		m->frames_out[k] = rt_metrics_counter(m->registry,
+		    "roamtrust_frames_out_total", "frames sent to peers, by kind", kind);
+	}
+	for (int k = 0; k < BROKER_TLS_REASONS; k++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", broker_tls_reasons[k]);
+		m->tls_refused[k] = rt_metrics_counter(m->registry,
+		    "roamtrust_tls_refused_total", "connections to our listener that "
+		    "failed before a frame could be read (TLS handshake, SP "
+		    "negotiation), by nng's reason", labels);
+	}
 	for (int t = RT_MSG_UNKNOWN + 1; t < RT_MSG_COUNT; t++) {
 		snprintf(labels, sizeof(labels), "type=\"%s\"", rt_msg_name(t));
 		m->items_in[t] = rt_metrics_counter(m->registry,
@@ -346,6 +358,7 @@ watchdog_main(void *arg)
 			return NULL;
 		now_ms = rt_time_now_ms();
 		broker_crl_check_stale(b, (time_t)(now_ms / 1000));
+		broker_listen_watch(b);
 		for (int i = 0; i < b->npeers; i++)
 			broker_peer_tick(&b->peers[i], now_ms);
 		broker_usage_tick(b, now_ms);

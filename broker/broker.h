@@ -258,6 +258,15 @@ void broker_listen_stop(struct broker *b);
 void broker_listen_recheck(struct broker *b, const char *realm);
 /* Lines "PIPE REALM" of the authenticated inbound connections, for status. */
 int broker_listen_describe(struct broker *b, struct rt_buf *out) RT_WUR;
+/*
+ * nng 1.5.2 refuses a TLS client (no certificate, another CA, expired,
+ * a handshake gone wrong) before we see the connection, and tells no one
+ * which peer it was. Its listener keeps counters by reason: the tick calls
+ * this to log and count what they gained since the last call.
+ */
+#define BROKER_TLS_REASONS 4
+extern const char *const broker_tls_reasons[BROKER_TLS_REASONS];
+void broker_listen_watch(struct broker *b);
 
 /* ---- CRL (broker_crl.c) ---- */
 
@@ -348,8 +357,13 @@ int broker_usage_status(struct broker *b, struct rt_buf *out) RT_WUR;
 
 struct broker_metrics {
 	struct rt_metrics *registry;
-	struct rt_counter *frames_in;
-	struct rt_counter *frames_out;
+	/* by kind: [0] requests, [1] replies */
+	struct rt_counter *frames_in[2];
+	struct rt_counter *frames_out[2];
+	/* TLS connections our listener refused, by nng's reason; and the
+	 * listener's counters as last seen (the tick logs the increase) */
+	struct rt_counter *tls_refused[BROKER_TLS_REASONS];
+	uint64_t tls_refused_seen[BROKER_TLS_REASONS];
 	struct rt_counter *items_in[RT_MSG_COUNT];
 	struct rt_counter *refused[-RT_ERR_LAST];
 	struct rt_counter *crl_fetch_ok;

@@ -22,6 +22,7 @@
  * threads (finish_aio), so the reply frame is signed off the store's
  * thread and only once everything it acknowledges is durable.
  */
+#include <inttypes.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <stdio.h>
@@ -157,6 +158,66 @@ broker_listen_recheck(struct broker *b, const char *realm)
 	pthread_mutex_unlock(&b->pipes_lock);
 	for (int i = 0; i < n; i++)
 		nng_pipe_close(doomed[i]);
+}
+
+const char *const broker_tls_reasons[BROKER_TLS_REASONS] = {
+	"auth", "proto", "timeout", "other"
+};
+
+static const char *const tls_reason_detail[BROKER_TLS_REASONS] = {
+	"TLS peer authentication failed: no client certificate, or one the "
+	    "federation CA did not issue, or expired, or revoked",
+	"the TLS handshake or the SP negotiation failed",
+	"the connection did not finish its handshake in time",
+	"the connection failed before it was up",
+};
+
+/*
+ * The statistics node of the listener on url. nng 1.5.2's
+ * nng_stat_find_listener can return another socket's listener (it found
+ * our admin socket's), so the node is found by its url and its kind.
+ */
+static nng_stat *
+listener_stats(nng_stat *node, const char *url)
+{
+	for (; node != NULL; node = nng_stat_next(node)) {
+		nng_stat *u = nng_stat_find(node, "url"), *found;
+
+		if (strcmp(nng_stat_name(node), "listener") == 0 && u != NULL &&
+		    nng_stat_type(u) == NNG_STAT_STRING &&
+		    strcmp(nng_stat_string(u), url) == 0)
+			return node;
+		if ((found = listener_stats(nng_stat_child(node), url)) != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+void
+broker_listen_watch(struct broker *b)
+{
+	struct broker_metrics *m = &b->metrics;
+	nng_stat *all = NULL, *ls, *st;
+
+	if (nng_listener_id(b->listener) <= 0 || nng_stats_get(&all) != 0)
+		return;
+	if ((ls = listener_stats(all, b->config->listen)) != NULL) {
+		for (int k = 0; k < BROKER_TLS_REASONS; k++) {
+			uint64_t v;
+
+			if ((st = nng_stat_find(ls, broker_tls_reasons[k])) == NULL ||
+			    (v = nng_stat_value(st)) <= m->tls_refused_seen[k])
+				continue;
+			/* nng keeps no address: the count is all there is */
+			log_warn("event=tls_refused reason=%s count=%" PRIu64
+			    " listen=%s detail=\"%s\"", broker_tls_reasons[k],
+			    v - m->tls_refused_seen[k], b->config->listen,
+			    tls_reason_detail[k]);
+			rt_counter_add(m->tls_refused[k], v - m->tls_refused_seen[k]);
+			m->tls_refused_seen[k] = v;
+		}
+	}
+	nng_stats_free(all);
 }
 
 int
@@ -464,7 +525,7 @@ slot_handle(struct in_slot *s)
 		frame_refused(s, r, NULL);
 		goto drop;
 	}
-	rt_counter_inc(b->metrics.frames_in);
+	rt_counter_inc(b->metrics.frames_in[0]);
 	agreement_err = broker_agreement_find(b, f->sender, rt_time_now(), &agreement);
 	if ((s->answers = calloc((size_t)f->nitems, sizeof(*s->answers))) == NULL)
 		goto drop;
@@ -512,7 +573,7 @@ in_slot_cb(void *arg)
 		if (nerr != 0)
 			nng_msg_free(nng_aio_get_msg(s->aio));
 		else
-			rt_counter_inc(s->broker->metrics.frames_out);
+			rt_counter_inc(s->broker->metrics.frames_out[1]);
 		if (nerr == NNG_ECLOSED)
 			return;
 		slot_recv(s);

@@ -144,7 +144,7 @@ slot_reply(struct out_slot *s, nng_msg *msg)
 	}
 	if ((r = rt_frame_verify(&check, f)) != 0)
 		goto refused;
-	rt_counter_inc(b->metrics.frames_in);
+	rt_counter_inc(b->metrics.frames_in[1]);
 	pthread_mutex_lock(&p->lock);
 	p->last_seen_ms = rt_time_now_ms();
 	pthread_mutex_unlock(&p->lock);
@@ -210,7 +210,7 @@ slot_cb(void *arg)
 			slot_fail(s, nng_to_rt(nerr));
 			return;
 		}
-		rt_counter_inc(b->metrics.frames_out);
+		rt_counter_inc(b->metrics.frames_out[0]);
 		s->phase = SLOT_RECV;
 		nng_aio_set_timeout(s->aio, b->config->request_timeout_ms);
 		nng_ctx_recv(s->ctx, s->aio);

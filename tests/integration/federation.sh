@@ -7,7 +7,8 @@
 # CRL fetched by one broker is pushed to a peer that cannot fetch it; a
 # certificate that expires takes its peer down; and a broker refuses (with
 # a log line naming the reason) every bad frame and bad peer, and keeps
-# serving.
+# serving. TLS clients nng refuses before we see them (no certificate,
+# another CA, expired) are logged from the listener's counters.
 set -u
 . "$(dirname "$0")/common.inc"
 
@@ -25,7 +26,8 @@ realm_cert() {	# realm
 	"$PKI" request --realm "$1" --out "$1" >/dev/null &&
 	    "$PKI" issue --dir ca --csr "$1/$1.csr" --realm "$1" --out "$1/$1.crt" >/dev/null
 }
-for r in a.example b.example c.example d.example; do
+# f.example: a member of the federation with no agreement with anyone
+for r in a.example b.example c.example d.example f.example; do
 	realm_cert "$r"
 done
 # e.example: a certificate that expires 40 seconds from now (openssl ca,
@@ -167,6 +169,14 @@ AB=$(sed -n 's/.*id="\([^"]*\)".*/\1/p' agreements/ab.xml | head -1)
 as_b() { ft "$1" --key b.example/b.example.key --cert b.example/b.example.crt \
     --agreement "$AB" "${@:2}"; }
 as_d() { ft "$1" --key d.example/d.example.key --cert d.example/d.example.crt "${@:2}"; }
+as_f() { ft "$1" --key f.example/f.example.key --cert f.example/f.example.crt "${@:2}"; }
+# TLS refusals happen inside nng, which names no peer: broker a logs how many
+# its listener refused, by reason, at its next tick
+tls_total() {
+	sed -n 's/.*event=tls_refused reason=[a-z]* count=\([0-9]*\).*/\1/p' \
+	    "$WORK/broker-a.log" | awk '{ s += $1 } END { print s + 0 }'
+}
+tls_more() { [ "$(tls_total)" -gt "$1" ]; }
 # expect "pattern" CMD...: the last line CMD prints matches
 expect() {
 	pattern=$1
@@ -201,14 +211,24 @@ ok "no agreement (d.example, agreement signed by d only): hello refused" \
     expect 'reply: Refusal reason=no_agreement' as_d hello
 ok "  ... the one-sided agreement was not loaded (signers)" \
     logged broker-a 'event=agreement_refused file=.*da-half.xml reason=signers'
+ok "no agreement at all (f.example, a member with no agreement file): hello refused" \
+    expect 'reply: Refusal reason=no_agreement' as_f hello
+ok "  ... the log names the realm and the reason" \
+    wait_for 3 logged broker-a 'event=hello_refused realm=f.example reason=no_agreement'
+n=$(tls_total)
 ok "TLS client without a certificate: no connection" expect 'connect-failed' ft no-cert
+ok "  ... broker a logs the refused TLS connection with its reason" \
+    wait_for 4 tls_more "$n"
 
 # certificate from another CA, and an expired one (made with openssl ca)
 "$PKI" init --dir otherca --name "Other CA" >/dev/null
 "$PKI" request --realm b.example --out other >/dev/null
 "$PKI" issue --dir otherca --csr other/b.example.csr --realm b.example --out other/b.example.crt >/dev/null
+n=$(tls_total)
 ok "certificate from another CA: no connection" expect 'connect-failed' \
     ft hello --key other/b.example.key --cert other/b.example.crt
+ok "  ... broker a logs the refused TLS connection with its reason" \
+    wait_for 4 tls_more "$n"
 cat >expired.cnf <<EOF
 [ca]
 default_ca = it
@@ -233,8 +253,14 @@ echo 1000 >expired-serial
 openssl ca -batch -notext -config expired.cnf -extensions ext -cert ca/ca.crt -keyfile ca/ca.key \
     -startdate 20200101000000Z -enddate 20200102000000Z -in expired/b.example.csr \
     -out expired/b.example.crt >/dev/null 2>&1
+n=$(tls_total)
 ok "expired certificate: no connection" expect 'connect-failed' \
     ft hello --key expired/b.example.key --cert expired/b.example.crt
+ok "  ... broker a logs the refused TLS connection with its reason" \
+    wait_for 4 tls_more "$n"
+ok "/metrics counts TLS refusals by reason, frames by kind" \
+    eval 'http_get "${MPORT[a]}" /metrics | grep -Eq "^roamtrust_tls_refused_total\{reason=\"[a-z]+\"\} [1-9]" &&
+    http_get "${MPORT[a]}" /metrics | grep -Eq "^roamtrust_frames_in_total\{kind=\"request\"\} [1-9]"'
 
 sed -e 's/^realm = a.example/realm = d.example/' -e 's|state-a|state-wrong|' \
     -e "s|^listen = .*|listen = tls+tcp://127.0.0.1:$(free_port)|" a.conf >wrong.conf
