@@ -344,6 +344,7 @@ watchdog_main(void *arg)
 
 	for (;;) {
 		struct timespec until;
+		nng_stat *stats;
 		uint64_t now_ms;
 		int stop;
 
@@ -358,9 +359,15 @@ watchdog_main(void *arg)
 			return NULL;
 		now_ms = rt_time_now_ms();
 		broker_crl_check_stale(b, (time_t)(now_ms / 1000));
-		broker_listen_watch(b);
-		for (int i = 0; i < b->npeers; i++)
+		if (nng_stats_get(&stats) != 0)
+			stats = NULL;
+		broker_listen_watch(b, stats);
+		for (int i = 0; i < b->npeers; i++) {
 			broker_peer_tick(&b->peers[i], now_ms);
+			broker_peer_dial_watch(&b->peers[i], stats);
+		}
+		if (stats != NULL)
+			nng_stats_free(stats);
 		broker_usage_tick(b, now_ms);
 	}
 }

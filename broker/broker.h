@@ -50,7 +50,7 @@
 #define BROKER_CRL_URLS_MAX 8
 #define BROKER_BATCH_MAX 64	/* requests one outbound frame may carry */
 #define BROKER_QUEUE_MAX 65536	/* requests waiting for a context, per peer */
-#define BROKER_REASON_MAX 160
+#define BROKER_REASON_MAX 320
 
 /* ---- configuration (broker_config.c) ---- */
 
@@ -173,6 +173,9 @@ struct out_req;
 /* The answer to a request: err, or the message m (rt_msg_none on err). */
 typedef void (*broker_reply_fn)(void *arg, int err, const struct rt_msg_in *m);
 
+/* nng's counters of a dialer's failed attempts, and what each means */
+#define BROKER_DIAL_REASONS 4
+
 struct broker_peer {
 	struct broker *broker;
 	char realm[RT_REALM_MAX];
@@ -200,11 +203,19 @@ struct broker_peer {
 	int stopping;
 	uint64_t redial_at_ms;		/* 0, or when to dial again after a hold */
 	uint64_t backoff_ms;		/* grows with each failed hello */
+	/* the dialer's failure counters as last seen (tick thread only) */
+	uint64_t dial_failed_seen[BROKER_DIAL_REASONS];
 	struct out_req *queue_head, *queue_tail;
 	size_t queued;
 };
 
 int broker_peers_start(struct broker *b) RT_WUR;
+/*
+ * nng says nothing when a dial fails (TLS, refused, timeout): from its
+ * dialer's counters in all (a stats snapshot, may be NULL) the reason a
+ * peer that is still connecting shows, logged when it changes.
+ */
+void broker_peer_dial_watch(struct broker_peer *p, nng_stat *all);
 void broker_peers_stop(struct broker *b);
 /*
  * Sends the message xml (the caller keeps its buffer) to peer p and calls
@@ -266,7 +277,13 @@ int broker_listen_describe(struct broker *b, struct rt_buf *out) RT_WUR;
  */
 #define BROKER_TLS_REASONS 4
 extern const char *const broker_tls_reasons[BROKER_TLS_REASONS];
-void broker_listen_watch(struct broker *b);
+void broker_listen_watch(struct broker *b, nng_stat *all);
+/*
+ * The statistics node of kind ("listener", "dialer") on url, below node.
+ * nng 1.5.2's nng_stat_find_listener returned another socket's listener
+ * (our admin socket's), so nodes are found by their url.
+ */
+nng_stat *broker_stats_find(nng_stat *node, const char *kind, const char *url);
 
 /* ---- CRL (broker_crl.c) ---- */
 

@@ -172,52 +172,44 @@ static const char *const tls_reason_detail[BROKER_TLS_REASONS] = {
 	"the connection failed before it was up",
 };
 
-/*
- * The statistics node of the listener on url. nng 1.5.2's
- * nng_stat_find_listener can return another socket's listener (it found
- * our admin socket's), so the node is found by its url and its kind.
- */
-static nng_stat *
-listener_stats(nng_stat *node, const char *url)
+nng_stat *
+broker_stats_find(nng_stat *node, const char *kind, const char *url)
 {
 	for (; node != NULL; node = nng_stat_next(node)) {
 		nng_stat *u = nng_stat_find(node, "url"), *found;
 
-		if (strcmp(nng_stat_name(node), "listener") == 0 && u != NULL &&
+		if (strcmp(nng_stat_name(node), kind) == 0 && u != NULL &&
 		    nng_stat_type(u) == NNG_STAT_STRING &&
 		    strcmp(nng_stat_string(u), url) == 0)
 			return node;
-		if ((found = listener_stats(nng_stat_child(node), url)) != NULL)
+		if ((found = broker_stats_find(nng_stat_child(node), kind, url)) != NULL)
 			return found;
 	}
 	return NULL;
 }
 
 void
-broker_listen_watch(struct broker *b)
+broker_listen_watch(struct broker *b, nng_stat *all)
 {
 	struct broker_metrics *m = &b->metrics;
-	nng_stat *all = NULL, *ls, *st;
+	nng_stat *ls, *st;
 
-	if (nng_listener_id(b->listener) <= 0 || nng_stats_get(&all) != 0)
+	if (all == NULL || nng_listener_id(b->listener) <= 0 ||
+	    (ls = broker_stats_find(all, "listener", b->config->listen)) == NULL)
 		return;
-	if ((ls = listener_stats(all, b->config->listen)) != NULL) {
-		for (int k = 0; k < BROKER_TLS_REASONS; k++) {
-			uint64_t v;
+	for (int k = 0; k < BROKER_TLS_REASONS; k++) {
+		uint64_t v;
 
-			if ((st = nng_stat_find(ls, broker_tls_reasons[k])) == NULL ||
-			    (v = nng_stat_value(st)) <= m->tls_refused_seen[k])
-				continue;
-			/* nng keeps no address: the count is all there is */
-			log_warn("event=tls_refused reason=%s count=%" PRIu64
-			    " listen=%s detail=\"%s\"", broker_tls_reasons[k],
-			    v - m->tls_refused_seen[k], b->config->listen,
-			    tls_reason_detail[k]);
-			rt_counter_add(m->tls_refused[k], v - m->tls_refused_seen[k]);
-			m->tls_refused_seen[k] = v;
-		}
+		if ((st = nng_stat_find(ls, broker_tls_reasons[k])) == NULL ||
+		    (v = nng_stat_value(st)) <= m->tls_refused_seen[k])
+			continue;
+		/* nng keeps no address: the count is all there is */
+		log_warn("event=tls_refused reason=%s count=%" PRIu64
+		    " listen=%s detail=\"%s\"", broker_tls_reasons[k],
+		    v - m->tls_refused_seen[k], b->config->listen, tls_reason_detail[k]);
+		rt_counter_add(m->tls_refused[k], v - m->tls_refused_seen[k]);
+		m->tls_refused_seen[k] = v;
 	}
-	nng_stats_free(all);
 }
 
 int

@@ -9,6 +9,7 @@
  * peer is up once its Hello reply checks. Replies are verified like any
  * frame and must answer the frame we sent (ref = its id).
  */
+#include <inttypes.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdarg.h>
@@ -599,6 +600,52 @@ broker_peer_tick(struct broker_peer *p, uint64_t now_ms)
 	rt_buf_fini(&xml);
 }
 
+static const struct {
+	const char *stat, *why;
+} dial_reasons[BROKER_DIAL_REASONS] = {
+	{"auth", "TLS handshake failed: its certificate is not from our "
+	    "federation CA, or has expired, or does not name this realm; or it "
+	    "refused ours"},
+	{"refused", "connection refused: nothing listens there"},
+	{"timeout", "connection timed out"},
+	{"proto", "the TLS or SP negotiation failed: is it a roamtrust broker?"},
+};
+
+void
+broker_peer_dial_watch(struct broker_peer *p, nng_stat *all)
+{
+	nng_stat *ds, *st;
+	uint64_t n = 0, v;
+	int k, last = -1, changed = 0;
+
+	if (all == NULL || (ds = broker_stats_find(all, "dialer", p->endpoint)) == NULL)
+		return;
+	for (k = 0; k < BROKER_DIAL_REASONS; k++) {
+		if ((st = nng_stat_find(ds, dial_reasons[k].stat)) == NULL ||
+		    (v = nng_stat_value(st)) <= p->dial_failed_seen[k])
+			continue;
+		n = v - p->dial_failed_seen[k];
+		p->dial_failed_seen[k] = v;
+		last = k;
+	}
+	if (last < 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (p->state == PEER_CONNECTING) {
+		char reason[BROKER_REASON_MAX];
+
+		snprintf(reason, sizeof(reason), "dialing %.140s: %s", p->endpoint,
+		    dial_reasons[last].why);
+		changed = strcmp(reason, p->reason) != 0;
+		memcpy(p->reason, reason, sizeof(p->reason));
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (changed)
+		log_warn("event=dial_failed realm=%s endpoint=%s reason=%s count=%" PRIu64
+		    " detail=\"%s\"", p->realm, p->endpoint, dial_reasons[last].stat, n,
+		    dial_reasons[last].why);
+}
+
 void
 broker_peer_redial_now(struct broker_peer *p)
 {
@@ -647,6 +694,8 @@ peer_dial(struct broker_peer *p)
 	pthread_mutex_lock(&p->lock);
 	p->dialer = dialer;
 	p->redial_at_ms = 0;
+	/* a new dialer counts from 0 */
+	memset(p->dial_failed_seen, 0, sizeof(p->dial_failed_seen));
 	if (p->state == PEER_DOWN || p->state == PEER_CONNECTING) {
 		p->state = PEER_CONNECTING;
 		if (p->reason[0] == '\0' || strcmp(p->reason, "not started") == 0)

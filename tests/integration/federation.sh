@@ -323,6 +323,11 @@ ok "a, restarted, holds no valid agreement with e (its signer expired) and says 
     e_no_agreement
 ok "  ... the log names the refused agreement" \
     logged broker-a 'event=agreement_refused file=.*ea.xml reason=cert_expired'
+e_tls_failed() { peer_line a e | grep -q 'TLS handshake failed'; }
+ok "  ... and its dials to e fail the TLS handshake, which peers says" \
+    wait_for 10 e_tls_failed
+ok "  ... logged once, not at every attempt" \
+    eval '[ "$(grep -c "event=dial_failed realm=e.example endpoint=.* reason=auth" "$WORK/broker-a.log")" -eq 1 ]'
 
 for r in a b c e; do stop "broker-$r"; done
 stop httpd
