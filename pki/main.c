@@ -100,7 +100,7 @@ static const struct pki_command commands[] = {
 	    "[--passphrase-file F]"},
 	{"revoke", pki_cmd_revoke, "revoke --dir CADIR (--cert F.crt | --serial S) "
 	    "[--reason keyCompromise|...] [--passphrase-file F]"},
-	{"crl", pki_cmd_crl, "crl --dir CADIR [--days N] --out crl.pem [--passphrase-file F]"},
+	{"crl", pki_cmd_crl, "crl --dir CADIR [--days N | --next-update TIME] --out crl.pem [--passphrase-file F]"},
 	{"verify", cmd_verify, "verify --ca ca.crt [--crl crl.pem] CERT"},
 	{"show", cmd_show, "show FILE"},
 	{"agreement", cmd_agreement, "agreement new|sign|verify ..."},

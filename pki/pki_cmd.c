@@ -362,6 +362,7 @@ pki_cmd_crl(const struct pki_command *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"dir", required_argument, NULL, 'd'},
 		{"days", required_argument, NULL, 'D'},
+		{"next-update", required_argument, NULL, 'N'},
 		{"out", required_argument, NULL, 'o'},
 		{"passphrase-file", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -369,6 +370,7 @@ pki_cmd_crl(const struct pki_command *cmd, int argc, char **argv)
 	};
 	const char *dir = NULL, *out = NULL, *pass_path = NULL;
 	struct pki_ca *ca = NULL;
+	time_t next_update = 0;
 	X509_CRL *crl = NULL;
 	ASN1_INTEGER *number = NULL;
 	BIGNUM *bn = NULL;
@@ -384,6 +386,12 @@ pki_cmd_crl(const struct pki_command *cmd, int argc, char **argv)
 		case 'D':
 			if (pki_cli_parse_days(cmd, optarg, &days, &status) != 0)
 				return status;
+			break;
+		case 'N':
+			/* an exact nextUpdate, e.g. to match a publishing schedule */
+			if (rt_time_parse(optarg, &next_update) != 0 || next_update <= now)
+				return pki_cli_usage_error(cmd, "--next-update needs a "
+				    "time in the future, YYYY-MM-DDTHH:MM:SSZ");
 			break;
 		case 'o':
 			out = optarg;
@@ -401,7 +409,9 @@ pki_cmd_crl(const struct pki_command *cmd, int argc, char **argv)
 		return pki_cli_usage_error(cmd, "--dir and --out are required");
 	if (pki_cli_open_ca(cmd, dir, pass_path, &ca) != 0)
 		goto out;
-	if ((r = pki_ca_crl(ca, now, now + (time_t)days * 86400, &crl)) != 0) {
+	if (next_update == 0)
+		next_update = now + (time_t)days * 86400;
+	if ((r = pki_ca_crl(ca, now, next_update, &crl)) != 0) {
 		pki_cli_fail(cmd, "%s (-v for details)", rt_strerror(r));
 		goto out;
 	}
@@ -412,7 +422,7 @@ pki_cmd_crl(const struct pki_command *cmd, int argc, char **argv)
 	number = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
 	if (number != NULL && (bn = ASN1_INTEGER_to_BN(number, NULL)) != NULL)
 		number_text = BN_bn2dec(bn);
-	rt_time_format(now + (time_t)days * 86400, next);
+	rt_time_format(next_update, next);
 	printf("CRL number %s, %d revoked, next update %s: %s\n",
 	    number_text != NULL ? number_text : "?",
 	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) > 0 ?

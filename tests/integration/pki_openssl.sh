@@ -273,6 +273,14 @@ refuses "issue without --realm: exit 2" 2 "usage:" \
 	"$PKI" issue --dir ca --csr "req/$R.csr" --out y.crt
 refuses "unknown option: exit 2" 2 "unknown option" "$PKI" crl --dir ca --out c.pem --bogus
 refuses "bad --days: exit 2" 2 "--days" "$PKI" crl --dir ca --out c.pem --days zero
+refuses "--next-update in the past: exit 2" 2 "--next-update" \
+	"$PKI" crl --dir ca --out c.pem --next-update 2020-01-01T00:00:00Z
+next=$(date -u -d '+90 minutes' +%Y-%m-%dT%H:%M:%SZ)
+check "crl --next-update: an exact nextUpdate" \
+	"$PKI" crl --dir ca --out c.pem --next-update "$next"
+check "  ... which openssl reads back" sh -c \
+	"openssl crl -in c.pem -noout -nextupdate | grep -q \"$(date -u -d "$next" '+%b %e %H:%M:%S %Y')\""
+
 refuses "bad --reason: exit 2" 2 "reason" \
 	"$PKI" revoke --dir ca --serial 01 --reason sometimes
 refuses "revoke with both --cert and --serial: exit 2" 2 "usage:" \
