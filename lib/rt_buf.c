@@ -9,7 +9,8 @@ void
 rt_buf_init(struct rt_buf *buf, size_t max)
 {
 	memset(buf, 0, sizeof(*buf));
-	buf->max = max;
+	/* a cap of SIZE_MAX would wrap max + 1 (room for the NUL) to 0 */
+	buf->max = max < SIZE_MAX ? max : SIZE_MAX - 1;
 }
 
 void
@@ -156,9 +157,21 @@ rt_buf_printf(struct rt_buf *buf, const char *fmt, ...)
 	return r;
 }
 
+/* Takes back a partial append: the buffer is as it was at len. */
+static int
+append_undo(struct rt_buf *buf, size_t len, int r)
+{
+	if (r != 0 && buf->data != NULL) {
+		buf->len = len;
+		buf->data[len] = '\0';
+	}
+	return r;
+}
+
 int
 rt_buf_append_xml(struct rt_buf *buf, const char *s)
 {
+	size_t start = buf->len;
 	const char *run = s;
 	int r;
 
@@ -183,13 +196,14 @@ rt_buf_append_xml(struct rt_buf *buf, const char *s)
 			esc = "&apos;";
 			break;
 		case '\0':
-			return rt_buf_append(buf, run, (size_t)(p - run));
+			return append_undo(buf, start,
+			    rt_buf_append(buf, run, (size_t)(p - run)));
 		default:
 			continue;
 		}
 		if ((r = rt_buf_append(buf, run, (size_t)(p - run))) != 0 ||
 		    (r = rt_buf_append_str(buf, esc)) != 0)
-			return r;
+			return append_undo(buf, start, r);
 		run = p + 1;
 	}
 }

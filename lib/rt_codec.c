@@ -63,12 +63,16 @@ b64_value(char c)
 int
 rt_base64_decode(const char *in, size_t len, struct rt_buf *out)
 {
-	size_t start = out->len;
+	size_t start = out->len, tail_pad = 0;
 	int r;
 
 	if (len % 4 != 0)
 		return RT_ERR_BAD_INPUT;
-	if ((r = rt_buf_reserve(out, len / 4 * 3)) != 0)
+	/* room for what the text decodes to, so output that fits the cap
+	 * exactly is not refused for its padding */
+	if (len > 0 && in[len - 1] == '=')
+		tail_pad = in[len - 2] == '=' ? 2 : 1;
+	if ((r = rt_buf_reserve(out, len / 4 * 3 - tail_pad)) != 0)
 		return r;
 	for (size_t i = 0; i < len; i += 4) {
 		int v[4], pad = 0;
@@ -80,19 +84,15 @@ rt_base64_decode(const char *in, size_t len, struct rt_buf *out)
 				pad++;
 				continue;
 			}
-			if (pad > 0 || (v[k] = b64_value(in[i + k])) < 0) {
-				out->len = start;
-				return RT_ERR_BAD_INPUT;
-			}
+			if (pad > 0 || (v[k] = b64_value(in[i + k])) < 0)
+				goto bad;
 		}
 		w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
 		    (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		/* Refuse non-canonical padding bits. */
 		if ((pad == 1 && (w & 0xff) != 0) ||
-		    (pad == 2 && (w & 0xffff) != 0)) {
-			out->len = start;
-			return RT_ERR_BAD_INPUT;
-		}
+		    (pad == 2 && (w & 0xffff) != 0))
+			goto bad;
 		out->data[out->len++] = (uint8_t)(w >> 16);
 		if (pad < 2)
 			out->data[out->len++] = (uint8_t)(w >> 8);
@@ -101,6 +101,11 @@ rt_base64_decode(const char *in, size_t len, struct rt_buf *out)
 	}
 	out->data[out->len] = '\0';
 	return 0;
+ bad:
+	/* earlier groups were written: take them back, terminator too */
+	out->len = start;
+	out->data[start] = '\0';
+	return RT_ERR_BAD_INPUT;
 }
 
 void
@@ -384,7 +389,8 @@ rt_time_parse(const char *s, time_t *tp)
 
 		s++;
 		if (read_digits(&s, 2, &oh) || expect_char(&s, ':') ||
-		    read_digits(&s, 2, &om) || oh > 14 || om > 59)
+		    read_digits(&s, 2, &om) || oh > 14 || om > 59 ||
+		    (oh == 14 && om > 0))	/* xs:dateTime: -14:00..+14:00 */
 			return RT_ERR_BAD_INPUT;
 		off = sign * (oh * 3600 + om * 60);
 	} else

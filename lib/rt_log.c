@@ -98,6 +98,11 @@ rt_log_value(const char *s, char *out, size_t cap)
 	for (const char *p = s; *p != '\0'; p++)
 		if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20)
 			quote = 1;
+	if (quote && cap < 3) {
+		/* no room for both quotes: a lone '"' would swallow the next field */
+		out[0] = '\0';
+		return out;
+	}
 	if (quote && o + 1 < cap)
 		out[o++] = '"';
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
