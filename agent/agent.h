@@ -111,6 +111,10 @@ extern const struct rt_config_key agent_config_keys[];
 int agent_config_load(const char *path, struct agent_config *ac, char *err,
     size_t errcap) RT_WUR;
 void agent_config_fini(struct agent_config *ac);
+/* Whether u's host, or host:port (5060 when u has no port), is one of our
+ * proxies (proxy_uris), for the Route and digest uri checks. Scheme and
+ * user are the caller's to check. */
+int agent_config_is_proxy(const struct agent_config *ac, const struct rt_sip_uri *u);
 
 /* ---- bindings and rate limits (agent_binding.c) ---- */
 

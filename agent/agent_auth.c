@@ -2,9 +2,9 @@
  * Authentication of roamers at the agent: the digest challenge (nonces we
  * make, bound to the source flow and the home realm), the checks on a
  * response we can make here (nonce ours and fresh, nonce count never
- * reused, digest uri the Request-URI, security agreement kept), then the
- * round trip to the home realm through our broker, whose signed assertion
- * becomes the registration binding.
+ * reused, digest uri the Request-URI or one of our proxies, security
+ * agreement kept), then the round trip to the home realm through our
+ * broker, whose signed assertion becomes the registration binding.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,22 +63,40 @@ agent_auth_challenge(struct agent_check *c, int stale, const char *why)
  * scheme, user and host (host case-insensitively) and port (5060 when
  * absent for sip:). An absent part is NULL: never handed to memcmp. */
 static int
-uri_equivalent(struct rt_sip_str x, struct rt_sip_str y)
+uri_equivalent(const struct rt_sip_uri *u, const struct rt_sip_uri *v)
 {
-	struct rt_sip_uri u, v;
-	int pu, pv;
+	int pu = u->port ? u->port : 5060, pv = v->port ? v->port : 5060;
 
-	if (rt_sip_uri_parse(x, &u) != 0 || rt_sip_uri_parse(y, &v) != 0)
-		return 0;
-	pu = u.port ? u.port : 5060;
-	pv = v.port ? v.port : 5060;
-	return u.scheme.len == v.scheme.len &&
-	    strncasecmp(u.scheme.p, v.scheme.p, u.scheme.len) == 0 &&
-	    u.user.len == v.user.len &&
-	    (u.user.len == 0 || memcmp(u.user.p, v.user.p, u.user.len) == 0) &&
-	    u.host.len == v.host.len &&
-	    (u.host.len == 0 || strncasecmp(u.host.p, v.host.p, u.host.len) == 0) &&
+	return u->scheme.len == v->scheme.len &&
+	    strncasecmp(u->scheme.p, v->scheme.p, u->scheme.len) == 0 &&
+	    u->user.len == v->user.len &&
+	    (u->user.len == 0 || memcmp(u->user.p, v->user.p, u->user.len) == 0) &&
+	    u->host.len == v->host.len &&
+	    (u->host.len == 0 || strncasecmp(u->host.p, v->host.p, u->host.len) == 0) &&
 	    pu == pv;
+}
+
+/*
+ * Whether the digest uri may stand for this request: the Request-URI, or
+ * our proxy itself, a sip: or sips: URI without a user whose host (or
+ * host:port) is in proxy_uris. sipp sends the proxy's address unless told
+ * otherwise (-auth_uri). Either way the response is over the uri as sent,
+ * so with the proxy's address it does not cover the Request-URI; a replay
+ * is refused all the same (the nonce is this flow's, each nc used once).
+ */
+static int
+digest_uri_ok(const struct agent_config *ac, struct rt_sip_str uri,
+    struct rt_sip_str ruri)
+{
+	struct rt_sip_uri u, r;
+
+	if (rt_sip_uri_parse(uri, &u) != 0)
+		return 0;
+	if (rt_sip_uri_parse(ruri, &r) == 0 && uri_equivalent(&u, &r))
+		return 1;
+	return (rt_sip_str_ieq(u.scheme, "sip") || rt_sip_str_ieq(u.scheme, "sips")) &&
+	    u.user.len == 0 && u.password.len == 0 && u.host.len > 0 &&
+	    agent_config_is_proxy(ac, &u);
 }
 
 static void
@@ -249,7 +267,7 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 	uri.len = strlen(c->creds.uri);
 	/* what the home realm gets must be what the UA hashed: never cut it */
 	if (uri.len >= sizeof(((struct rt_auth_request *)0)->uri) ||
-	    !uri_equivalent(uri, c->msg.ruri)) {
+	    !digest_uri_ok(a->config, uri, c->msg.ruri)) {
 		forbid(c, "digest_uri", "Forbidden (digest uri is not the Request-URI)");
 		return 0;
 	}

@@ -255,21 +255,6 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	free(b);
 }
 
-/* Whether u's host (or host:port) is one of our proxies. */
-static int
-uri_is_proxy(const struct agent_config *ac, const struct rt_sip_uri *u)
-{
-	char host[300], hostport[310];
-
-	snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->host.p);
-	snprintf(hostport, sizeof(hostport), "%s:%d", host, u->port ? u->port : 5060);
-	for (int i = 0; i < ac->nproxy_uris; i++)
-		if (strcasecmp(host, ac->proxy_uris[i]) == 0 ||
-		    strcasecmp(hostport, ac->proxy_uris[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 route_ok(void *arg, struct rt_sip_str elem)
 {
@@ -284,7 +269,7 @@ route_ok(void *arg, struct rt_sip_str elem)
 	for (int i = 0; i < b->npath; i++)
 		if (rt_sip_str_eq(uri, b->path[i]))
 			return 0;
-	return uri_is_proxy(c->agent->config, &u) ? 0 : 1;
+	return agent_config_is_proxy(c->agent->config, &u) ? 0 : 1;
 }
 
 /*
@@ -328,7 +313,7 @@ ruri_trusted(const struct agent_check *c)
 
 	if (rt_sip_uri_parse(c->msg.ruri, &u) != 0 || u.host.len == 0)
 		return 0;
-	if (realm_is_local(ac, u.host) || uri_is_proxy(ac, &u))
+	if (realm_is_local(ac, u.host) || agent_config_is_proxy(ac, &u))
 		return 1;
 	for (int i = 0; i < ac->ntrust_domains; i++)
 		if (rt_sip_str_ieq(u.host, ac->trust_domains[i]))

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent.h"
 #include "rt_log.h"
@@ -50,8 +51,8 @@ const struct rt_config_key agent_config_keys[] = {
 	    "source addresses of store-and-forward servers, exempt from the Date check",
 	    0, 0, NULL},
 	{"agent", "proxy_uris", RT_CFG_LIST, "",
-	    "hosts (host or host:port) that may appear in Route headers: our proxies",
-	    0, 0, NULL},
+	    "our proxies (host or host:port): allowed in Route headers, and as the "
+	    "digest uri (sip:HOST[:PORT] without a user, as sipp sends it)", 0, 0, NULL},
 	{"agent", "security_server", RT_CFG_STRING, "",
 	    "RFC 3329 Security-Server value offered to UAs that send Security-Client "
 	    "(empty: not offered)", 0, 0, NULL},
@@ -234,4 +235,18 @@ agent_config_fini(struct agent_config *ac)
 		return;
 	rt_config_free(ac->cfg);
 	memset(ac, 0, sizeof(*ac));
+}
+
+int
+agent_config_is_proxy(const struct agent_config *ac, const struct rt_sip_uri *u)
+{
+	char host[300], hostport[310];
+
+	snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->host.p);
+	snprintf(hostport, sizeof(hostport), "%s:%d", host, u->port ? u->port : 5060);
+	for (int i = 0; i < ac->nproxy_uris; i++)
+		if (strcasecmp(host, ac->proxy_uris[i]) == 0 ||
+		    strcasecmp(hostport, ac->proxy_uris[i]) == 0)
+			return 1;
+	return 0;
 }

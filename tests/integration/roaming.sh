@@ -2,11 +2,13 @@
 # Roaming authentication end to end with a real proxy and a real client:
 # a federation CA, two operators (home.example, visited.example), their
 # agreement, alice provisioned at home; both brokers, the visited agent and
-# the visited Kamailio; sipp registers alice through the visited Kamailio,
-# sends a MESSAGE and makes a call to a sipp UAS. Kamailio reports usage to
-# the agent: the MESSAGE, the calls (whole seconds from 200 to BYE) and a
-# registration where the agreement bills it are records in the agent's
-# spool, and refused requests are none. Then the negative runs.
+# the visited Kamailio; sipp registers alice through the visited Kamailio
+# (also to sip:home.example, with sipp's default digest uri: the proxy's
+# address), sends a MESSAGE and makes a call to a sipp UAS. Kamailio
+# reports usage to the agent: the MESSAGE, the calls (whole seconds from
+# 200 to BYE) and a registration where the agreement bills it are records
+# in the agent's spool, and refused requests are none. Then the negative
+# runs.
 set -u
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/roaming.inc"
@@ -159,6 +161,13 @@ ok "  ... the challenge carried Security-Server" grep -q '^Security-Server: dige
 sipp_port=$(free_port)
 ok "security agreement downgraded: 403" \
     sipp_run downgrade register_downgrade.xml alice 'Roam-Wide-2026!'
+
+sipp_port=$(free_port)
+ok "REGISTER to sip:home.example, sipp's digest uri the proxy's address: 200" \
+    sipp_run realm register_realm.xml alice 'Roam-Wide-2026!'
+ok "  ... the digest uri was the proxy's (in proxy_uris), not the Request-URI" \
+    eval 'grep -q "^REGISTER sip:home.example SIP/2.0" realm.msg &&
+    grep -q "uri=\"sip:127.0.0.1:$SIP_PORT\"" realm.msg'
 
 # a replayed authenticated REGISTER, straight to the agent's API
 replay() {

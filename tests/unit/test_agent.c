@@ -2,11 +2,12 @@
  * The agent's policy in process, before a roamer is registered: the config
  * as loaded, local subscribers passed through, the digest challenge of a
  * REGISTER (both algorithms, Security-Server, the nonce bound to the flow
- * and the home realm), what the agent refuses on its own (forged, stale
- * and replayed nonces, a digest uri that is not the Request-URI, a
- * downgraded security agreement, third-party registration, malformed
- * SIP), the 503 when the broker is absent, the failure limiter per source
- * and per identity, and the bindings table and the limiter on their own.
+ * and the home realm), the digest uri (the Request-URI, or one of our
+ * proxies as sipp sends it), what the agent refuses on its own (forged,
+ * stale and replayed nonces, a digest uri that is neither, a downgraded
+ * security agreement, third-party registration, malformed SIP), the 503
+ * when the broker is absent, the failure limiter per source and per
+ * identity, and the bindings table and the limiter on their own.
  * Requests of registered roamers are in test_agent_policy.c.
  */
 #include <setjmp.h>
@@ -331,6 +332,59 @@ test_register_refusals(void **state)
 	/* a To without a user */
 	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.to = "sip:" HOME});
 	agent_expect(fx->check, 400, "Bad Request (To)\r\n");
+	rt_time_set_now(0);
+}
+
+/*
+ * The digest uri that names our proxy rather than the Request-URI: sipp's
+ * default (sip:REMOTE_IP:REMOTE_PORT). Accepted as proxy_uris lists it
+ * (198.51.100.1:5070 with that port, proxy.visited.example with any), sip:
+ * or sips:, without a user; anything else stays refused.
+ */
+static void
+test_register_digest_uri_proxy(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const char forbidden[] =
+	    "Forbidden (digest uri is not the Request-URI)\r\n";
+	static const struct {
+		const char *uri;
+		int accepted;
+	} cases[] = {
+		{"sip:" PROXY_IP ":5070", 1},
+		{"sips:" PROXY_IP ":5070", 1},
+		{"sip:" PROXY_IP ":5070;transport=udp", 1},
+		{"sip:" PROXY_HOST, 1},
+		{"sip:PROXY.Visited.Example:5080", 1},
+		{"sip:" HOME, 1},			/* the Request-URI, as before */
+		{"sip:" PROXY_IP, 0},			/* 5060, not 5070 */
+		{"sip:" PROXY_IP ":5071", 0},
+		{"sip:192.0.2.1:5070", 0},		/* another host */
+		{"sip:" VISITED, 0},
+		{"sip:" PROXY_HOST ".evil.example", 0},
+		{"sip:alice@" PROXY_IP ":5070", 0},	/* a user: not the proxy */
+		{"sip:alice@" PROXY_HOST, 0},
+		{"sips:" HOME "@" PROXY_HOST, 0},
+		{"tel:+15550100", 0},			/* another scheme */
+		{"http://" PROXY_HOST "/", 0},
+		{"urn:" PROXY_HOST, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int want = cases[i].accepted ? 503 : 403;
+
+		challenge(fx, UA_PORT);
+		register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_MD5, fx->nonce,
+		    cases[i].uri, NULL);
+		if (fx->check->status != want)
+			fail_msg("digest uri %s: %d %s, not %d", cases[i].uri,
+			    fx->check->status, fx->check->reason, want);
+		/* accepted: on to the home realm (absent here) */
+		agent_expect(fx->check, want,
+		    cases[i].accepted ? UNAVAILABLE : forbidden);
+		assert_string_equal(fx->check->reason,
+		    cases[i].accepted ? "broker_unavailable" : "digest_uri");
+	}
 	rt_time_set_now(0);
 }
 
@@ -684,6 +738,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_register_stale_nonce,
 		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_register_refusals,
+		    agent_fixture_setup, agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_register_digest_uri_proxy,
 		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, agent_fixture_setup,
 		    agent_fixture_teardown),

@@ -8,9 +8,9 @@
  * every refusal of the home realm as its verdict; wrong credentials
  * counted by the failure limiter; assertions the agent refuses (missing,
  * another subscriber, another audience, expired); the 407
- * re-authentication of an expired binding, and of one gone meanwhile; a
- * broker that does not answer in time and one that answers garbage: 503,
- * never an allow.
+ * re-authentication of an expired binding, of one gone meanwhile, and
+ * sipp's (its digest uri our proxy's address); a broker that does not
+ * answer in time and one that answers garbage: 503, never an allow.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -468,6 +468,54 @@ test_reauthenticate(void **state)
 	rt_time_set_now(0);
 }
 
+/*
+ * sipp's MESSAGE to bob after a 407: its digest uri is the proxy's address
+ * (proxy_uris), not the Request-URI. The home realm gets the uri as sent,
+ * since the response is over it; another host's address is refused here.
+ */
+static void
+test_reauthenticate_proxy_uri(void **state)
+{
+	struct home_fixture *h = *state;
+	struct agent_fixture *fx = h->fx;
+	struct rt_auth_response resp;
+	char cred[1024], date[64], extra[1200];
+	const struct sip_req message = {.method = "MESSAGE", .ruri = BOB_HOME,
+	    .to = BOB_HOME, .body = "hello", .extra = extra};
+	nng_msg *msg;
+
+	agent_put_binding(fx, UA_FLOW, ALICE, "voice,message", AGENT_T0 + 600,
+	    AGENT_T0 + 3600);
+	rt_time_set_now(AGENT_T0 + 600);
+	agent_sip_date(rt_time_now(), date, sizeof(date));
+	snprintf(extra, sizeof(extra), "Date: %s\r\n", date);
+	agent_run(fx, UA_IP, UA_PORT, &message);
+	assert_int_equal(fx->check->status, 407);
+	/* another host: refused, the home realm is not asked */
+	agent_credentials("Proxy-Authorization", RT_DIGEST_MD5, "alice", fx->nonce,
+	    "sip:192.0.2.1:5070", "MESSAGE", "00000001", cred, sizeof(cred));
+	snprintf(extra, sizeof(extra), "Date: %s\r\n%s", date, cred);
+	agent_run(fx, UA_IP, UA_PORT, &message);
+	agent_expect(fx->check, 403, "Forbidden (digest uri is not the Request-URI)\r\n");
+	/* our proxy: on to the home realm, with the uri as the UA sent it */
+	snprintf(extra, sizeof(extra), "Date: %s\r\n", date);
+	agent_run(fx, UA_IP, UA_PORT, &message);
+	assert_int_equal(fx->check->status, 407);
+	agent_credentials("Proxy-Authorization", RT_DIGEST_MD5, "alice", fx->nonce,
+	    "sip:" PROXY_IP ":5070", "MESSAGE", "00000001", cred, sizeof(cred));
+	snprintf(extra, sizeof(extra), "Date: %s\r\n%s", date, cred);
+	assert_int_equal(start(h, UA_PORT, &message), 1);
+	msg = receive(h);
+	assert_string_equal(h->last.method, "MESSAGE");
+	assert_string_equal(h->last.uri, "sip:" PROXY_IP ":5070");
+	assert_non_null(strstr(cred, h->last.response));
+	ok_response(&resp, ALICE, VISITED, AGENT_T0 + 1200);
+	answer(h, msg, &resp);
+	wait_done(h);
+	agent_expect(fx->check, 200, PAI_ALICE);
+	rt_time_set_now(0);
+}
+
 static void
 test_broker_silent(void **state)
 {
@@ -506,6 +554,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_assertion_refused, home_setup,
 		    home_teardown),
 		cmocka_unit_test_setup_teardown(test_reauthenticate, home_setup,
+		    home_teardown),
+		cmocka_unit_test_setup_teardown(test_reauthenticate_proxy_uri, home_setup,
 		    home_teardown),
 		cmocka_unit_test_setup_teardown(test_broker_silent, home_setup,
 		    home_teardown),
