@@ -115,6 +115,8 @@ broker_auth_home(struct broker *b, const char *visited,
 	verified = rt_digest_verify(ha1, &creds, req->method,
 	    req->body_hash[0] != '\0' ? req->body_hash : NULL) == 0;
 	if (!found) {
+		/* the same synced write as a known user's failure below */
+		(void)!broker_subscriber_record_unknown(b->subscribers, now);
 		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
 		goto out;
 	}

@@ -27,7 +27,7 @@
 /* Readers map the file: the OS page cache serves all of them, no read()
  * per page (about 1.4x the lookups at 100k subscribers). */
 #define STORE_MMAP_BYTES "268435456"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 #define SELECT_SUBSCRIBER \
 	"SELECT s.public_id, s.private_id, s.ha1_md5, s.ha1_sha256, " \
@@ -74,6 +74,9 @@ static const char *const store_sql[Q_NALL] = {
 	    "THEN ?2 + ?4 WHEN locked_until <= ?2 THEN 0 "
 	    "ELSE locked_until END "
 	    "WHERE private_id = ?1 RETURNING failed, locked_until",
+	/* ?1 now: the same write (and fsync) as a known user's failure */
+	[Q_RECORD_UNKNOWN] = "UPDATE unknown_attempt SET attempts = attempts + 1, "
+	    "last_at = ?1 WHERE id = 1 RETURNING attempts",
 };
 
 static const char store_schema[] =
@@ -99,6 +102,16 @@ static const char store_schema[] =
 	" UNIQUE (public_id, service)"
 	") WITHOUT ROWID;"
 	"INSERT INTO schema_version (version) VALUES (1);";
+
+/* Version 2: failed attempts for identities we do not have. */
+static const char store_schema_v2[] =
+	"CREATE TABLE unknown_attempt ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" attempts INTEGER NOT NULL,"
+	" last_at INTEGER NOT NULL"
+	");"
+	"INSERT INTO unknown_attempt (id, attempts, last_at) VALUES (1, 0, 0);"
+	"INSERT INTO schema_version (version) VALUES (2);";
 
 void
 broker_substore_why(char *why, size_t whycap, const char *fmt, ...)
@@ -180,8 +193,9 @@ store_schema_init(struct store_conn *c)
 		r = RT_ERR_CONFIG;
 		goto out;
 	}
-	if (version == 0 && sqlite3_exec(c->db, store_schema, NULL, NULL,
-	    NULL) != SQLITE_OK) {
+	if ((version == 0 && sqlite3_exec(c->db, store_schema, NULL, NULL,
+	    NULL) != SQLITE_OK) || (version < 2 && sqlite3_exec(c->db,
+	    store_schema_v2, NULL, NULL, NULL) != SQLITE_OK)) {
 		r = broker_substore_error(c, "schema");
 		goto out;
 	}
@@ -586,6 +600,43 @@ broker_subscriber_record(struct broker_subscribers *db,
 		    "seconds=%ld", rt_log_value(private_id, safe, sizeof(safe)),
 		    failed, pol->lockout_seconds);
 	return r;
+}
+
+int
+broker_subscriber_record_unknown(struct broker_subscribers *db, time_t now)
+{
+	struct store_conn *c = &db->writer;
+	sqlite3_stmt *st = c->stmt[Q_RECORD_UNKNOWN];
+	int rc, r;
+
+	pthread_mutex_lock(&c->lock);
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);	/* SQLITE_DONE commits */
+	r = rc == SQLITE_DONE ? 0 : broker_substore_error(c, "record_unknown");
+	broker_substore_done(st);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+uint64_t
+broker_subscriber_unknown_attempts(struct broker_subscribers *db)
+{
+	struct store_conn *c = &db->writer;
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (sqlite3_prepare_v2(c->db, "SELECT attempts FROM unknown_attempt "
+	    "WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 int

@@ -160,6 +160,15 @@ int broker_subscriber_record(struct broker_subscribers *db,
  */
 int broker_subscriber_record_ok(struct broker_subscribers *db,
     const struct broker_subscriber *sub, time_t now) RT_WUR;
+/*
+ * A failed attempt for an identity the store does not have: counted in
+ * one row with the same synced write a known user's failure costs, so
+ * the time of the answer does not tell the two apart (no enumeration).
+ * 0 or RT_ERR_IO.
+ */
+int broker_subscriber_record_unknown(struct broker_subscribers *db, time_t now) RT_WUR;
+/* How many such attempts the store has counted. */
+uint64_t broker_subscriber_unknown_attempts(struct broker_subscribers *db);
 
 /* ---- admin command and CLI (broker_subscriber_cmd.c) ---- */
 

@@ -36,6 +36,7 @@ enum store_query {
 	Q_ENABLE,
 	Q_RECORD_OK,
 	Q_RECORD_FAIL,
+	Q_RECORD_UNKNOWN,
 	Q_NALL
 };
 

@@ -512,6 +512,40 @@ test_record_ok(void **state)
 	assert_int_equal(s.locked_until, 0);
 }
 
+/* Failures for identities the store lacks: counted, with a synced write
+ * like a known user's, and the table is added to a version 1 file. */
+static void
+test_unknown_attempts(void **state)
+{
+	struct fixture *fx = *state;
+	struct broker_subscriber s;
+	sqlite3 *raw = NULL;
+
+	assert_int_equal(add(fx, ALICE_PUB, "alice", ALICE_PW, -1), 0);
+	assert_true(broker_subscriber_unknown_attempts(fx->db) == 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(broker_subscriber_record_unknown(fx->db, T0 + i), 0);
+	assert_true(broker_subscriber_unknown_attempts(fx->db) == 3);
+	/* no subscriber's count moved */
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+	assert_int_equal(s.failed, 0);
+	/* kept across a restart */
+	broker_subscribers_close(fx->db);
+	assert_int_equal(broker_subscribers_open(fx->path, &fx->db), 0);
+	assert_true(broker_subscriber_unknown_attempts(fx->db) == 3);
+	/* a file from before the table (version 1) gets it on open */
+	broker_subscribers_close(fx->db);
+	assert_int_equal(sqlite3_open(fx->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "DROP TABLE unknown_attempt; "
+	    "DELETE FROM schema_version WHERE version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(broker_subscribers_open(fx->path, &fx->db), 0);
+	assert_int_equal(broker_subscriber_record_unknown(fx->db, T0), 0);
+	assert_true(broker_subscriber_unknown_attempts(fx->db) == 1);
+	assert_int_equal(broker_subscriber_get(fx->db, "alice", &s), 0);
+}
+
 struct list_seen {
 	char ids[8][RT_URI_MAX];
 	int n;
@@ -687,6 +721,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_usable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_attempts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
