@@ -9,6 +9,9 @@
  * subscriber's and the agreement's in common, lifetime at most the
  * agreement's maximum. Unknown users and wrong passwords get the same
  * answer (no enumeration); the reply frame's signature signs the assertion.
+ * A locked subscriber is answered "locked" whatever the password, so the
+ * lock bounds guessing: that tells whoever caused the lock that the
+ * account exists, the lesser leak.
  *
  * Every assertion we issue is recorded in the ledger (assertions table)
  * before the AuthResponse carrying it leaves (broker_auth_answer): the
@@ -120,8 +123,19 @@ broker_auth_home(struct broker *b, const char *visited,
 		refuse(resp, RT_AUTH_WRONG_CREDENTIALS, "wrong credentials");
 		goto out;
 	}
+	/*
+	 * Locked: the same answer whatever the password, and nothing
+	 * recorded (a write for wrong guesses only would tell them apart by
+	 * its time). Told "locked" for the right password alone, a guesser
+	 * would go on guessing through the lock and wait it out with the
+	 * password found.
+	 */
+	if (sub.locked_until > now) {
+		refuse(resp, RT_AUTH_LOCKED, "locked after failed attempts");
+		goto out;
+	}
 	if (!verified) {
-		/* a guesser learns nothing more, not even that it locked */
+		/* the failure that locks is answered like the others */
 		/* the store logs the lock when it happens */
 		(void)!broker_subscriber_record(b->subscribers, &b->password_policy,
 		    req->username, 0, now);
