@@ -84,15 +84,18 @@ broker_auth_home(struct broker *b, const char *visited,
     const struct rt_auth_request *req, struct rt_auth_response *resp)
 {
 	const struct broker_config *bc = b->config;
-	/* answered for unknown users too, so both cost the same */
-	static const char dummy_ha1[RT_DIGEST_HEX_MAX] =
-	    "00000000000000000000000000000000000000000000000000000000000000";
+	/* answered for unknown users too, so both cost the same: an HA1 of
+	 * each algorithm's length (a malformed one is refused before any
+	 * hashing, which would make unknown users the quick answer) */
+	static const char dummy_md5[] = "00000000000000000000000000000000";
+	static const char dummy_sha256[] =
+	    "0000000000000000000000000000000000000000000000000000000000000000";
 	struct broker_subscriber sub;
 	struct rt_digest_creds creds;
 	struct rt_agreement agreement;
 	struct rt_assertion *a = &resp->assertion;
 	char common[RT_SERVICES_MAX][RT_SERVICE_MAX];
-	const char *ha1 = dummy_ha1;
+	const char *ha1;
 	time_t now = rt_time_now();
 	char user[RT_URI_MAX + 8];
 	int found, verified, r, ncommon;
@@ -112,8 +115,10 @@ broker_auth_home(struct broker *b, const char *visited,
 	found = broker_subscriber_get(b->subscribers, req->username, &sub) == 0 &&
 	    strcmp(sub.public_id, req->public_id) == 0 &&
 	    strcmp(req->digest_realm, bc->realm) == 0;
-	if (found)
-		ha1 = creds.alg == RT_DIGEST_SHA256 ? sub.ha1_sha256 : sub.ha1_md5;
+	if (creds.alg == RT_DIGEST_SHA256)
+		ha1 = found ? sub.ha1_sha256 : dummy_sha256;
+	else
+		ha1 = found ? sub.ha1_md5 : dummy_md5;
 	/* computed for unknown users too: both answers take the same time */
 	verified = rt_digest_verify(ha1, &creds, req->method,
 	    req->body_hash[0] != '\0' ? req->body_hash : NULL) == 0;
