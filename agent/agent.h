@@ -47,6 +47,7 @@
 #include "rt_err.h"
 #include "rt_metrics.h"
 #include "rt_msg.h"
+#include "rt_nng.h"
 #include "rt_sip.h"
 #include "rt_store.h"
 
@@ -492,6 +493,12 @@ struct agent {
 	int bstopping;
 	struct agent_broker_req *bqueue_head, *bqueue_tail;
 	size_t bqueued;
+	/* why the dialer fails: nng's counters as last seen, read once a
+	 * second on bwatch; the reason logged last, -1 since connected
+	 * (atomic: the pipe callback resets it) */
+	nng_aio *bwatch;
+	uint64_t bdial_seen[RT_NNG_DIAL_REASONS];
+	int bdial_logged;
 	/* HTTP */
 	struct MHD_Daemon *httpd;
 	int http_port;

@@ -5,7 +5,14 @@
  * has its time to get an answer, queueing included: auth_timeout for an
  * authentication (after that the agent says 503, never allow), the
  * caller's for the others (usage submits).
+ *
+ * Over tls+tcp:// both sides authenticate: the broker's certificate must
+ * chain to broker_ca and name our realm, ours to the broker's agent_ca.
+ * nng tells why a dial fails only in its statistics: once a second we
+ * look, and log a reason that differs from the one logged last since we
+ * were connected, so an operator whose roamers get 503 learns why.
  */
+#include <inttypes.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
@@ -255,26 +262,27 @@ broker_tls(struct agent *a, nng_tls_config **cfgp)
 	const struct agent_config *ac = a->config;
 	struct rt_buf cert, key;
 	nng_tls_config *cfg = NULL;
-	char host[RT_REALM_MAX];
-	const char *h = ac->broker + strlen("tls+tcp://");
-	size_t hl = strcspn(h, ":/");
 	int r = RT_ERR_CRYPTO;
 
 	*cfgp = NULL;
 	rt_buf_init(&cert, RT_PEM_MAX);
 	rt_buf_init(&key, RT_PEM_MAX);
 	rt_buf_set_secret(&key);
-	snprintf(host, sizeof(host), "%.*s", (int)(hl < sizeof(host) ? hl : 0), h);
 	if ((r = rt_file_read(ac->cert, RT_PEM_MAX, &cert)) != 0 ||
 	    (r = rt_file_check_private(ac->key)) != 0 ||
 	    (r = rt_file_read(ac->key, RT_PEM_MAX, &key)) != 0)
 		goto out;
 	r = RT_ERR_CRYPTO;
+	/*
+	 * nng's defaults verify nothing: require the broker's certificate,
+	 * chained to broker_ca, and for our realm: our broker's TLS identity
+	 * is its realm certificate, whatever host name the URL dials.
+	 */
 	if (nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT) != 0 ||
 	    nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED) != 0 ||
 	    nng_tls_config_ca_file(cfg, ac->broker_ca) != 0 ||
 	    nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key), NULL) != 0 ||
-	    nng_tls_config_server_name(cfg, host) != 0)
+	    nng_tls_config_server_name(cfg, ac->realm) != 0)
 		goto out;
 	*cfgp = cfg;
 	cfg = NULL;
@@ -285,6 +293,56 @@ broker_tls(struct agent *a, nng_tls_config **cfgp)
 	rt_buf_fini(&cert);
 	rt_buf_fini(&key);
 	return r;
+}
+
+/* by rt_nng_dial_reasons */
+static const char *const dial_why[RT_NNG_DIAL_REASONS] = {
+	"TLS handshake failed: the broker's certificate is not from broker_ca, or "
+	    "has expired, or does not name our realm; or the broker refused ours "
+	    "(not from its agent_ca, or expired)",
+	"connection refused: nothing listens there (the broker is down, or broker "
+	    "is not its agent_listen)",
+	"connection timed out",
+	"the TLS or SP negotiation failed: is it a broker's agent_listen?",
+};
+
+static void
+broker_watch_cb(void *arg)
+{
+	struct agent *a = arg;
+	nng_stat *all = NULL;
+	uint64_t n = 0;
+	int last = -1;
+
+	if (nng_aio_result(a->bwatch) != 0)
+		return;		/* stopped */
+	if (nng_stats_get(&all) == 0) {
+		last = rt_nng_dial_failed(all, a->config->broker, a->bdial_seen, &n);
+		nng_stats_free(all);
+	}
+	if (last >= 0 && __atomic_exchange_n(&a->bdial_logged, last,
+	    __ATOMIC_ACQ_REL) != last)
+		log_warn("event=broker_dial_failed url=%s reason=%s count=%" PRIu64
+		    " detail=\"%s\"", a->config->broker, rt_nng_dial_reasons[last], n,
+		    dial_why[last]);
+	nng_sleep_aio(1000, a->bwatch);
+}
+
+static void
+broker_pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	struct agent *a = arg;
+	int stopping;
+
+	(void)pipe;
+	pthread_mutex_lock(&a->block);
+	stopping = a->bstopping;
+	pthread_mutex_unlock(&a->block);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		__atomic_store_n(&a->bdial_logged, -1, __ATOMIC_RELEASE);
+		log_info("event=broker_connected url=%s", a->config->broker);
+	} else if (!stopping)
+		log_warn("event=broker_disconnected url=%s", a->config->broker);
 }
 
 int
@@ -299,7 +357,11 @@ agent_broker_start(struct agent *a)
 	pthread_mutex_lock(&a->block);
 	a->bstopping = 0;	/* started again after a stop */
 	pthread_mutex_unlock(&a->block);
+	memset(a->bdial_seen, 0, sizeof(a->bdial_seen));
+	a->bdial_logged = -1;
 	if (nng_req0_open(&a->bsock) != 0 ||
+	    nng_pipe_notify(a->bsock, NNG_PIPE_EV_ADD_POST, broker_pipe_cb, a) != 0 ||
+	    nng_pipe_notify(a->bsock, NNG_PIPE_EV_REM_POST, broker_pipe_cb, a) != 0 ||
 	    nng_socket_set_ms(a->bsock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
 	    nng_socket_set_size(a->bsock, NNG_OPT_RECVMAXSZ, 256 * 1024) != 0 ||
 	    nng_socket_set_ms(a->bsock, NNG_OPT_RECONNMINT, 100) != 0 ||
@@ -325,8 +387,10 @@ agent_broker_start(struct agent *a)
 		pthread_mutex_unlock(&a->block);
 	}
 	/* the broker may start after us: keep dialing in the background */
-	if (nng_dialer_start(a->bdialer, NNG_FLAG_NONBLOCK) != 0)
+	if (nng_dialer_start(a->bdialer, NNG_FLAG_NONBLOCK) != 0 ||
+	    nng_aio_alloc(&a->bwatch, broker_watch_cb, a) != 0)
 		goto out;
+	nng_sleep_aio(1000, a->bwatch);
 	r = 0;
  out:
 	if (tls != NULL)
@@ -344,12 +408,17 @@ agent_broker_stop(struct agent *a)
 	/* no more dispatching: requests still queued fail below */
 	a->bstopping = 1;
 	pthread_mutex_unlock(&a->block);
+	if (a->bwatch != NULL)
+		nng_aio_stop(a->bwatch);
 	for (int i = 0; i < a->nbslots; i++)
 		nng_aio_stop(a->bslots[i].aio);
 	if (nng_socket_id(a->bsock) > 0)
 		nng_close(a->bsock);
 	for (int i = 0; i < a->nbslots; i++)
 		nng_aio_free(a->bslots[i].aio);
+	if (a->bwatch != NULL)
+		nng_aio_free(a->bwatch);
+	a->bwatch = NULL;
 	free(a->bslots);
 	a->bslots = NULL;
 	a->nbslots = 0;

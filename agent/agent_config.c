@@ -22,9 +22,11 @@ const struct rt_config_key agent_config_keys[] = {
 	{"agent", "broker", RT_CFG_STRING, NULL,
 	    "our broker: ipc://PATH (its agent_listen) or tls+tcp://HOST:PORT", 0, 0, NULL},
 	{"agent", "broker_ca", RT_CFG_PATH, "",
-	    "CA that issued the broker's certificate (tls+tcp only)", 0, 0, NULL},
+	    "CA that issued the broker's certificate, the federation CA (tls+tcp "
+	    "only); the broker's certificate must name our realm", 0, 0, NULL},
 	{"agent", "cert", RT_CFG_PATH, "",
-	    "our certificate from the operator CA (tls+tcp only)", 0, 0, NULL},
+	    "our certificate from the operator CA, the broker's agent_ca (tls+tcp "
+	    "only)", 0, 0, NULL},
 	{"agent", "key", RT_CFG_PATH, "",
 	    "our private key, mode 0600 (tls+tcp only)", 0, 0, NULL},
 	{"agent", "listen", RT_CFG_STRING, "127.0.0.1:8080",

@@ -68,6 +68,11 @@ metrics_init(struct broker *b)
 		    "roamtrust_tls_refused_total", "connections to our listener that "
 		    "failed before a frame could be read (TLS handshake, SP "
 		    "negotiation), by nng's reason", labels);
+		m->agent_tls_refused[k] = rt_metrics_counter(m->registry,
+		    "roamtrust_agent_tls_refused_total", "connections to our agents' "
+		    "tls+tcp listener that failed before a message could be read "
+		    "(TLS handshake: no certificate of agent_ca), by nng's reason",
+		    labels);
 	}
 	for (int t = RT_MSG_UNKNOWN + 1; t < RT_MSG_COUNT; t++) {
 		snprintf(labels, sizeof(labels), "type=\"%s\"", rt_msg_name(t));
@@ -179,7 +184,8 @@ read_pem(const char *path, struct rt_buf *out)
 }
 
 int
-broker_tls_config(struct broker *b, const char *server_name, nng_tls_config **cfgp)
+broker_tls_config(struct broker *b, const char *ca_path, const char *server_name,
+    nng_tls_config **cfgp)
 {
 	const struct broker_config *bc = b->config;
 	struct rt_buf ca, cert, key, pass;
@@ -192,7 +198,7 @@ broker_tls_config(struct broker *b, const char *server_name, nng_tls_config **cf
 	rt_buf_init(&key, RT_PEM_MAX);
 	rt_buf_set_secret(&key);
 	rt_buf_init(&pass, 1024);
-	if ((r = read_pem(bc->ca, &ca)) != 0 || (r = read_pem(bc->cert, &cert)) != 0 ||
+	if ((r = read_pem(ca_path, &ca)) != 0 || (r = read_pem(bc->cert, &cert)) != 0 ||
 	    (r = rt_file_check_private(bc->key)) != 0 ||
 	    (r = read_pem(bc->key, &key)) != 0 ||
 	    (*bc->key_passphrase_file != '\0' &&
@@ -201,8 +207,10 @@ broker_tls_config(struct broker *b, const char *server_name, nng_tls_config **cf
 	r = RT_ERR_CRYPTO;
 	/*
 	 * nng's defaults verify nothing: require the peer's certificate, chain
-	 * it to the federation CA, and name the realm we dial. Revocation is
-	 * checked at message level (rt_trust), where a new CRL applies at once.
+	 * it to ca_path, and name the realm we dial. Revocation is checked at
+	 * message level (rt_trust), where a new CRL applies at once. One CA
+	 * only: nng adds each CA it is given to the same chain, so the agent
+	 * listener must not start from the federation's.
 	 */
 	if ((nerr = nng_tls_config_alloc(&cfg, server_name != NULL ?
 	    NNG_TLS_MODE_CLIENT : NNG_TLS_MODE_SERVER)) != 0 ||

@@ -43,6 +43,7 @@
 #include "rt_frame.h"
 #include "rt_metrics.h"
 #include "rt_msg.h"
+#include "rt_nng.h"
 #include "rt_x509.h"
 #include "broker_subscriber.h"
 
@@ -174,7 +175,6 @@ struct out_req;
 typedef void (*broker_reply_fn)(void *arg, int err, const struct rt_msg_in *m);
 
 /* nng's counters of a dialer's failed attempts, and what each means */
-#define BROKER_DIAL_REASONS 4
 
 struct broker_peer {
 	struct broker *broker;
@@ -204,7 +204,7 @@ struct broker_peer {
 	uint64_t redial_at_ms;		/* 0, or when to dial again after a hold */
 	uint64_t backoff_ms;		/* grows with each failed hello */
 	/* the dialer's failure counters as last seen (tick thread only) */
-	uint64_t dial_failed_seen[BROKER_DIAL_REASONS];
+	uint64_t dial_failed_seen[RT_NNG_DIAL_REASONS];
 	struct out_req *queue_head, *queue_tail;
 	size_t queued;
 };
@@ -273,17 +273,12 @@ int broker_listen_describe(struct broker *b, struct rt_buf *out) RT_WUR;
  * nng 1.5.2 refuses a TLS client (no certificate, another CA, expired,
  * a handshake gone wrong) before we see the connection, and tells no one
  * which peer it was. Its listener keeps counters by reason: the tick calls
- * this to log and count what they gained since the last call.
+ * this to log and count what they gained since the last call, on the
+ * peers' listener and on the agents' (when it is tls+tcp).
  */
 #define BROKER_TLS_REASONS 4
 extern const char *const broker_tls_reasons[BROKER_TLS_REASONS];
 void broker_listen_watch(struct broker *b, nng_stat *all);
-/*
- * The statistics node of kind ("listener", "dialer") on url, below node.
- * nng 1.5.2's nng_stat_find_listener returned another socket's listener
- * (our admin socket's), so nodes are found by their url.
- */
-nng_stat *broker_stats_find(nng_stat *node, const char *kind, const char *url);
 
 /* ---- CRL (broker_crl.c) ---- */
 
@@ -381,6 +376,9 @@ struct broker_metrics {
 	 * listener's counters as last seen (the tick logs the increase) */
 	struct rt_counter *tls_refused[BROKER_TLS_REASONS];
 	uint64_t tls_refused_seen[BROKER_TLS_REASONS];
+	/* the same for our agents' listener (tls+tcp with agent_ca) */
+	struct rt_counter *agent_tls_refused[BROKER_TLS_REASONS];
+	uint64_t agent_tls_refused_seen[BROKER_TLS_REASONS];
 	struct rt_counter *items_in[RT_MSG_COUNT];
 	struct rt_counter *refused[-RT_ERR_LAST];
 	struct rt_counter *crl_fetch_ok;
@@ -476,8 +474,10 @@ void broker_count_refusal(struct broker *b, int reason);
  * 1 ms on every reply).
  */
 void broker_defer(nng_aio *aio);
-/* The nng TLS configuration for a listener (server) or a dialer to peer. */
-int broker_tls_config(struct broker *b, const char *server_name,
+/* The nng TLS configuration, our realm certificate, for a listener (server)
+ * or a dialer to peer: the other side's certificate must chain to ca_path
+ * alone (the federation CA, or agent_ca toward our agents). */
+int broker_tls_config(struct broker *b, const char *ca_path, const char *server_name,
     nng_tls_config **cfgp) RT_WUR;
 /* The admin command handler (status, peers, subscriber, ledger status). */
 int broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out);

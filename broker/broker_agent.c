@@ -395,12 +395,12 @@ broker_agents_start(struct broker *b)
 		if (nng_listener_set_int(b->alistener, NNG_OPT_IPC_PERMISSIONS, 0600) != 0)
 			goto out;
 	} else {
-		/* agents over the network: certificates of the operator's CA */
-		if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+		/* agents over the network: certificates of the operator's CA,
+		 * and of no other (a federation member's is no agent of ours) */
+		if ((r = broker_tls_config(b, bc->agent_ca, NULL, &tls)) != 0)
 			goto out;
 		r = RT_ERR_INTERNAL;
-		if ((nerr = nng_tls_config_ca_file(tls, bc->agent_ca)) != 0 ||
-		    nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0) {
+		if (nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0) {
 			log_err("event=agent_tls_failed ca=%s", bc->agent_ca);
 			goto out;
 		}

@@ -74,7 +74,8 @@ const struct rt_config_key broker_config_keys[] = {
 	    "where our agents connect: ipc://PATH (mode 0600) or tls+tcp://ADDR:PORT "
 	    "(then agent_ca is required); default ipc://STATE_DIR/agent.sock", 0, 0, NULL},
 	{"broker", "agent_ca", RT_CFG_PATH, "",
-	    "operator CA whose certificates agents present over tls+tcp", 0, 0, NULL},
+	    "operator CA whose certificates agents present over tls+tcp (the only CA "
+	    "trusted there: not the federation CA)", 0, 0, NULL},
 	{"broker", "agent_contexts", RT_CFG_INT, "256",
 	    "agent requests handled at once (each waits for its home realm)", 1, 65536, NULL},
 	{"broker", "subscribers", RT_CFG_PATH, "",

@@ -172,44 +172,48 @@ static const char *const tls_reason_detail[BROKER_TLS_REASONS] = {
 	"the connection failed before it was up",
 };
 
-nng_stat *
-broker_stats_find(nng_stat *node, const char *kind, const char *url)
-{
-	for (; node != NULL; node = nng_stat_next(node)) {
-		nng_stat *u = nng_stat_find(node, "url"), *found;
+static const char *const agent_tls_reason_detail[BROKER_TLS_REASONS] = {
+	"TLS authentication failed: the agent sent no certificate, or one the "
+	    "operator CA (agent_ca) did not issue, or an expired one; or it refused "
+	    "ours (its broker_ca is not the federation CA, or its realm not ours)",
+	"the TLS handshake or the SP negotiation failed",
+	"the connection did not finish its handshake in time",
+	"the connection failed before it was up",
+};
 
-		if (strcmp(nng_stat_name(node), kind) == 0 && u != NULL &&
-		    nng_stat_type(u) == NNG_STAT_STRING &&
-		    strcmp(nng_stat_string(u), url) == 0)
-			return node;
-		if ((found = broker_stats_find(nng_stat_child(node), kind, url)) != NULL)
-			return found;
+/* Logs and counts what one listener refused since the last call. */
+static void
+listen_watch_one(nng_stat *all, const char *event, const char *url,
+    const char *const detail[], uint64_t seen[], struct rt_counter *refused[])
+{
+	nng_stat *ls = rt_nng_stat_find(all, "listener", url);
+
+	for (int k = 0; ls != NULL && k < BROKER_TLS_REASONS; k++) {
+		uint64_t n = rt_nng_stat_grew(ls, broker_tls_reasons[k], &seen[k]);
+
+		if (n == 0)
+			continue;
+		/* nng keeps no address: the count is all there is */
+		log_warn("event=%s reason=%s count=%" PRIu64 " listen=%s detail=\"%s\"",
+		    event, broker_tls_reasons[k], n, url, detail[k]);
+		rt_counter_add(refused[k], n);
 	}
-	return NULL;
 }
 
 void
 broker_listen_watch(struct broker *b, nng_stat *all)
 {
 	struct broker_metrics *m = &b->metrics;
-	nng_stat *ls, *st;
 
-	if (all == NULL || nng_listener_id(b->listener) <= 0 ||
-	    (ls = broker_stats_find(all, "listener", b->config->listen)) == NULL)
+	if (all == NULL)
 		return;
-	for (int k = 0; k < BROKER_TLS_REASONS; k++) {
-		uint64_t v;
-
-		if ((st = nng_stat_find(ls, broker_tls_reasons[k])) == NULL ||
-		    (v = nng_stat_value(st)) <= m->tls_refused_seen[k])
-			continue;
-		/* nng keeps no address: the count is all there is */
-		log_warn("event=tls_refused reason=%s count=%" PRIu64
-		    " listen=%s detail=\"%s\"", broker_tls_reasons[k],
-		    v - m->tls_refused_seen[k], b->config->listen, tls_reason_detail[k]);
-		rt_counter_add(m->tls_refused[k], v - m->tls_refused_seen[k]);
-		m->tls_refused_seen[k] = v;
-	}
+	if (nng_listener_id(b->listener) > 0)
+		listen_watch_one(all, "tls_refused", b->config->listen, tls_reason_detail,
+		    m->tls_refused_seen, m->tls_refused);
+	if (nng_listener_id(b->alistener) > 0 &&
+	    strncmp(b->config->agent_listen, "tls+tcp://", 10) == 0)
+		listen_watch_one(all, "agent_tls_refused", b->config->agent_listen,
+		    agent_tls_reason_detail, m->agent_tls_refused_seen, m->agent_tls_refused);
 }
 
 int
@@ -616,7 +620,7 @@ broker_listen_start(struct broker *b)
 			goto out;
 		b->nin_slots++;
 	}
-	if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+	if ((r = broker_tls_config(b, b->config->ca, NULL, &tls)) != 0)
 		goto out;
 	r = RT_ERR_INTERNAL;
 	if (nng_listener_create(&b->listener, b->lsock, b->config->listen) != 0 ||

@@ -600,50 +600,38 @@ broker_peer_tick(struct broker_peer *p, uint64_t now_ms)
 	rt_buf_fini(&xml);
 }
 
-static const struct {
-	const char *stat, *why;
-} dial_reasons[BROKER_DIAL_REASONS] = {
-	{"auth", "TLS handshake failed: its certificate is not from our "
-	    "federation CA, or has expired, or does not name this realm; or it "
-	    "refused ours"},
-	{"refused", "connection refused: nothing listens there"},
-	{"timeout", "connection timed out"},
-	{"proto", "the TLS or SP negotiation failed: is it a roamtrust broker?"},
+/* by rt_nng_dial_reasons */
+static const char *const dial_why[RT_NNG_DIAL_REASONS] = {
+	"TLS handshake failed: its certificate is not from our federation CA, "
+	    "or has expired, or does not name this realm; or it refused ours",
+	"connection refused: nothing listens there",
+	"connection timed out",
+	"the TLS or SP negotiation failed: is it a roamtrust broker?",
 };
 
 void
 broker_peer_dial_watch(struct broker_peer *p, nng_stat *all)
 {
-	nng_stat *ds, *st;
-	uint64_t n = 0, v;
-	int k, last = -1, changed = 0;
+	uint64_t n;
+	int last, changed = 0;
 
-	if (all == NULL || (ds = broker_stats_find(all, "dialer", p->endpoint)) == NULL)
-		return;
-	for (k = 0; k < BROKER_DIAL_REASONS; k++) {
-		if ((st = nng_stat_find(ds, dial_reasons[k].stat)) == NULL ||
-		    (v = nng_stat_value(st)) <= p->dial_failed_seen[k])
-			continue;
-		n = v - p->dial_failed_seen[k];
-		p->dial_failed_seen[k] = v;
-		last = k;
-	}
-	if (last < 0)
+	if (all == NULL ||
+	    (last = rt_nng_dial_failed(all, p->endpoint, p->dial_failed_seen, &n)) < 0)
 		return;
 	pthread_mutex_lock(&p->lock);
 	if (p->state == PEER_CONNECTING) {
 		char reason[BROKER_REASON_MAX];
 
 		snprintf(reason, sizeof(reason), "dialing %.140s: %s", p->endpoint,
-		    dial_reasons[last].why);
+		    dial_why[last]);
 		changed = strcmp(reason, p->reason) != 0;
 		memcpy(p->reason, reason, sizeof(p->reason));
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (changed)
 		log_warn("event=dial_failed realm=%s endpoint=%s reason=%s count=%" PRIu64
-		    " detail=\"%s\"", p->realm, p->endpoint, dial_reasons[last].stat, n,
-		    dial_reasons[last].why);
+		    " detail=\"%s\"", p->realm, p->endpoint, rt_nng_dial_reasons[last], n,
+		    dial_why[last]);
 }
 
 void
@@ -680,7 +668,7 @@ peer_dial(struct broker_peer *p)
 	nng_dialer dialer;
 	int r;
 
-	if ((r = broker_tls_config(p->broker, p->realm, &tls)) != 0)
+	if ((r = broker_tls_config(p->broker, p->broker->config->ca, p->realm, &tls)) != 0)
 		return r;
 	r = RT_ERR_INTERNAL;
 	if (nng_dialer_create(&dialer, p->sock, p->endpoint) != 0)

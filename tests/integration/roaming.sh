@@ -119,11 +119,9 @@ ok "  ... her registration is a usage record (registration, 1 event)" \
     unit = 'event' AND quantity = 1 AND subscriber = 'sip:erin@home.example'"
 # a report straight to the agent's API: nonsense is refused, stores nothing
 bad_report() {
-	exec 3<>"/dev/tcp/127.0.0.1/$AGENT_PORT" || return 1
-	printf 'POST /v1/usage?event=start&src=127.0.0.1&sport=%s&proto=udp HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello' \
-	    "$UAC_PORT" >&3
-	cat <&3 >bad-report.out
-	exec 3<&-
+	printf hello >bad-report.txt
+	agent_post "$AGENT_PORT" "/v1/usage?event=start&src=127.0.0.1&sport=$UAC_PORT&proto=udp" \
+	    bad-report.txt >bad-report.out || return 1
 	head -1 bad-report.out | grep -q ' 400 ' && grep -q 'Bad Request (SIP message)' bad-report.out
 }
 ok "a usage report that is not SIP: 400, nothing stored" \
@@ -174,13 +172,8 @@ replay() {
 	# the second REGISTER sent, up to its empty line (it has no body)
 	awk '/UDP message sent/ { n++ } n == 2 && /^REGISTER/ { p = 1 }
 	    p { print } p && /^\r?$/ { exit }' register.msg | sed 's/\r*$/\r/' >replay.sip
-	len=$(wc -c <replay.sip)
-	exec 3<>"/dev/tcp/127.0.0.1/$AGENT_PORT" || return 1
-	printf 'POST /v1/check?src=127.0.0.1&sport=%s&proto=udp HTTP/1.1\r\nHost: a\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' \
-	    "$UAC_PORT" "$len" >&3
-	cat replay.sip >&3
-	cat <&3 >replay.out
-	exec 3<&-
+	agent_post "$AGENT_PORT" "/v1/check?src=127.0.0.1&sport=$UAC_PORT&proto=udp" \
+	    replay.sip >replay.out || return 1
 	head -1 replay.out | grep -q ' 401 '
 }
 ok "a replayed authenticated REGISTER (same nonce and nc): challenged (401)" replay
