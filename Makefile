@@ -152,7 +152,7 @@ install: all
 
 format:
 	clang-format-14 -i $(wildcard lib/*.[ch] pki/*.[ch] broker/*.[ch] agent/*.[ch] \
-		tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch])
+		tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch] tests/tools/*.[ch])
 
 clean:
 	rm -rf build build-* 
