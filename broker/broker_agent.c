@@ -396,14 +396,11 @@ broker_agents_start(struct broker *b)
 			goto out;
 	} else {
 		/* agents over the network: certificates of the operator's CA */
-		if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+		if ((r = broker_agent_tls_config(bc, &tls, NULL)) != 0)
 			goto out;
 		r = RT_ERR_INTERNAL;
-		if ((nerr = nng_tls_config_ca_file(tls, bc->agent_ca)) != 0 ||
-		    nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0) {
-			log_err("event=agent_tls_failed ca=%s", bc->agent_ca);
+		if (nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0)
 			goto out;
-		}
 	}
 	if ((nerr = nng_listener_start(b->alistener, 0)) != 0) {
 		log_err("event=agent_listen_failed url=%s error=\"%s\"", bc->agent_listen,

@@ -616,7 +616,7 @@ broker_listen_start(struct broker *b)
 			goto out;
 		b->nin_slots++;
 	}
-	if ((r = broker_tls_config(b, NULL, &tls)) != 0)
+	if ((r = broker_tls_config(b->config, NULL, &tls, NULL)) != 0)
 		goto out;
 	r = RT_ERR_INTERNAL;
 	if (nng_listener_create(&b->listener, b->lsock, b->config->listen) != 0 ||
