@@ -42,6 +42,7 @@ broker_tls_config(const struct broker_config *bc, const char *server_name,
 	rt_buf_init(&key, RT_PEM_MAX);
 	rt_buf_set_secret(&key);
 	rt_buf_init(&pass, 1024);
+	rt_buf_set_secret(&pass);
 	if ((r = read_pem("ca", bc->ca, &ca, fault)) != 0 ||
 	    (r = read_pem("cert", bc->cert, &cert, fault)) != 0)
 		goto out;
@@ -51,10 +52,26 @@ broker_tls_config(const struct broker_config *bc, const char *server_name,
 	}
 	if ((r = read_pem("key", bc->key, &key, fault)) != 0)
 		goto out;
-	if (*bc->key_passphrase_file != '\0' &&
-	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) {
-		rt_fault_set(fault, "key_passphrase_file", bc->key_passphrase_file, r);
-		goto out;
+	if (*bc->key_passphrase_file != '\0') {
+		EVP_PKEY *pk = NULL;
+
+		/*
+		 * OpenSSL decrypts it here and nng gets it in clear, from
+		 * memory: nng's mbedTLS cannot decrypt the PKCS#8 that OpenSSL
+		 * (and so roamtrust-pki) writes.
+		 */
+		if ((r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) {
+			rt_fault_set(fault, "key_passphrase_file", bc->key_passphrase_file, r);
+			goto out;
+		}
+		if ((r = rt_key_load(bc->key, rt_buf_str(&pass), &pk)) != 0 ||
+		    (r = rt_key_pem(pk, &key)) != 0) {
+			rt_fault_set(fault, "key", bc->key, r);
+			EVP_PKEY_free(pk);
+			goto out;
+		}
+		EVP_PKEY_free(pk);
+		rt_buf_reset(&pass);
 	}
 	r = RT_ERR_CRYPTO;
 	/*
@@ -70,12 +87,11 @@ broker_tls_config(const struct broker_config *bc, const char *server_name,
 		goto refused;
 	}
 	if ((nerr = nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key),
-	    pass.len > 0 ? rt_buf_str(&pass) : NULL)) != 0 ||
+	    NULL)) != 0 ||
 	    (server_name != NULL &&
 	    (nerr = nng_tls_config_server_name(cfg, server_name)) != 0)) {
 		rt_fault_set(fault, "cert", bc->cert, r);
-		whose = pass.len > 0 ? " (or its encrypted key: the TLS library may not "
-		    "know its cipher)" : " (or its key)";
+		whose = " (or its key)";
 		goto refused;
 	}
 	*cfgp = cfg;
@@ -128,6 +144,7 @@ identity_key(const struct broker_config *bc, EVP_PKEY **keyp, struct rt_fault *f
 	int r;
 
 	rt_buf_init(&pass, 1024);
+	rt_buf_set_secret(&pass);
 	if (*bc->key_passphrase_file != '\0' &&
 	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) {
 		rt_fault_set(fault, "key_passphrase_file", bc->key_passphrase_file, r);
