@@ -106,10 +106,11 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(PROGRAM_LIBS) $(BUILD)/librt.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(RT_CFLAGS) $(RT_LDFLAGS) -o $@ $^ $(LIBS)
 
-test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TOOL_BINS)
+# The benchmarks are built (not run) by the tests too, so they cannot rot.
+test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TOOL_BINS) $(BENCH_BINS)
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-unit: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+unit: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(BENCH_BINS)
 	@ONLY=unit BUILD=$(BUILD) scripts/run-tests.sh
 
 integration: deps all $(TOOL_BINS)
@@ -152,7 +153,7 @@ install: all
 
 format:
 	clang-format-14 -i $(wildcard lib/*.[ch] pki/*.[ch] broker/*.[ch] agent/*.[ch] \
-		tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch])
+		tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.[ch] tests/tools/*.[ch])
 
 clean:
 	rm -rf build build-* 

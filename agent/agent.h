@@ -24,6 +24,7 @@
  * broker, at least once.
  *
  * Module split: agent.c (life cycle, metrics, admin), agent_config.c,
+ * agent_preflight.c (`check`: what `run` would refuse at start),
  * agent_http.c (libmicrohttpd), agent_check.c (the policy), agent_auth.c
  * (digest and the broker round trip), agent_binding.c (bindings, rate
  * limits), agent_broker.c (the connection to our broker), agent_usage.c
@@ -35,6 +36,7 @@
 #define AGENT_H
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -48,6 +50,7 @@
 #include "rt_metrics.h"
 #include "rt_msg.h"
 #include "rt_nng.h"
+#include "rt_preflight.h"
 #include "rt_sip.h"
 #include "rt_store.h"
 
@@ -116,6 +119,12 @@ void agent_config_fini(struct agent_config *ac);
  * proxies (proxy_uris), for the Route and digest uri checks. Scheme and
  * user are the caller's to check. */
 int agent_config_is_proxy(const struct agent_config *ac, const struct rt_sip_uri *u);
+/*
+ * `check`: what `run` would refuse at start (TLS files for the broker,
+ * folders, the spool's place, addresses), reported on pf; starts nothing
+ * (agent_preflight.c).
+ */
+void agent_preflight(const struct agent_config *ac, struct rt_preflight *pf);
 
 /* ---- bindings and rate limits (agent_binding.c) ---- */
 
@@ -172,6 +181,14 @@ typedef void (*agent_broker_fn)(void *arg, int err, enum rt_msg_type type,
     xmlDocPtr doc);
 
 int agent_broker_start(struct agent *a) RT_WUR;
+/*
+ * The TLS configuration of a tls+tcp:// broker connection: our cert and
+ * key (mode 0600), broker_ca as the CA, our realm as the server name
+ * (the broker shows its realm certificate, whatever host the URL names).
+ * 0, or RT_ERR_* with the key at fault in fault (may be NULL).
+ */
+int agent_broker_tls(const struct agent_config *ac, nng_tls_config **cfgp,
+    struct rt_fault *fault) RT_WUR;
 void agent_broker_stop(struct agent *a);
 /* Sends req to our broker; fn is called exactly once (err, or the answer). */
 int agent_broker_auth(struct agent *a, const struct rt_auth_request *req,
@@ -421,6 +438,8 @@ uint64_t agent_usage_hash(struct rt_sip_str call_id, long cseq);
  * start: the spool, its sweeper and drainer thread. */
 int agent_usage_open(struct agent *a) RT_WUR;
 int agent_usage_start(struct agent *a) RT_WUR;
+/* The spool's file: spool, or STATE_DIR/spool.db. RT_ERR_TOO_BIG over cap. */
+int agent_usage_spool_path(const struct agent_config *ac, char *out, size_t cap) RT_WUR;
 /* Tells the thread to stop (it ends once a submit in flight is answered:
  * stopping the broker answers it at once). */
 void agent_usage_stopping(struct agent *a);

@@ -271,9 +271,15 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 		forbid(c, "digest_uri", "Forbidden (digest uri is not the Request-URI)");
 		return 0;
 	}
-	/* RFC 3329: the Security-Verify must repeat our Security-Server */
+	/*
+	 * RFC 3329: the Security-Verify must repeat our Security-Server, when
+	 * the client asked for an agreement (Security-Client) and whenever it
+	 * sends one, with or without Security-Client: one we did not offer
+	 * is a tampered or downgraded negotiation.
+	 */
 	if (*a->config->security_server != '\0' &&
-	    c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0) {
+	    (c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0 ||
+	    c->msg.first[RT_HDR_SECURITY_VERIFY] >= 0)) {
 		int v = c->msg.first[RT_HDR_SECURITY_VERIFY];
 
 		if (v < 0 || !rt_sip_str_eq(c->msg.headers[v].value,

@@ -256,34 +256,49 @@ agent_broker_call(struct agent *a, const struct rt_buf *xml, long timeout_ms,
 	return broker_queue(a, q, timeout_ms);
 }
 
-static int
-broker_tls(struct agent *a, nng_tls_config **cfgp)
+int
+agent_broker_tls(const struct agent_config *ac, nng_tls_config **cfgp,
+    struct rt_fault *fault)
 {
-	const struct agent_config *ac = a->config;
 	struct rt_buf cert, key;
 	nng_tls_config *cfg = NULL;
-	int r = RT_ERR_CRYPTO;
+	int r = RT_ERR_CRYPTO, nerr;
 
 	*cfgp = NULL;
+	rt_fault_set(fault, NULL, NULL, 0);
 	rt_buf_init(&cert, RT_PEM_MAX);
 	rt_buf_init(&key, RT_PEM_MAX);
 	rt_buf_set_secret(&key);
-	if ((r = rt_file_read(ac->cert, RT_PEM_MAX, &cert)) != 0 ||
-	    (r = rt_file_check_private(ac->key)) != 0 ||
-	    (r = rt_file_read(ac->key, RT_PEM_MAX, &key)) != 0)
+	if ((r = rt_file_read(ac->cert, RT_PEM_MAX, &cert)) != 0) {
+		rt_fault_set(fault, "cert", ac->cert, r);
 		goto out;
+	}
+	if ((r = rt_file_check_private(ac->key)) != 0 ||
+	    (r = rt_file_read(ac->key, RT_PEM_MAX, &key)) != 0) {
+		rt_fault_set(fault, "key", ac->key, r);
+		goto out;
+	}
 	r = RT_ERR_CRYPTO;
 	/*
 	 * nng's defaults verify nothing: require the broker's certificate,
 	 * chained to broker_ca, and for our realm: our broker's TLS identity
 	 * is its realm certificate, whatever host name the URL dials.
 	 */
-	if (nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT) != 0 ||
-	    nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED) != 0 ||
-	    nng_tls_config_ca_file(cfg, ac->broker_ca) != 0 ||
-	    nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key), NULL) != 0 ||
-	    nng_tls_config_server_name(cfg, ac->realm) != 0)
+	if ((nerr = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0 ||
+	    (nerr = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
+	    (nerr = nng_tls_config_ca_file(cfg, ac->broker_ca)) != 0) {
+		rt_fault_set(fault, "broker_ca", ac->broker_ca, r);
+		rt_fault_detail(fault, "the TLS library refuses it as a CA file: %s",
+		    nng_strerror(nerr));
 		goto out;
+	}
+	if ((nerr = nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key),
+	    NULL)) != 0 || (nerr = nng_tls_config_server_name(cfg, ac->realm)) != 0) {
+		rt_fault_set(fault, "cert", ac->cert, r);
+		rt_fault_detail(fault, "the TLS library refuses it (or its key %s): %s",
+		    ac->key, nng_strerror(nerr));
+		goto out;
+	}
 	*cfgp = cfg;
 	cfg = NULL;
 	r = 0;
@@ -369,8 +384,12 @@ agent_broker_start(struct agent *a)
 	    nng_dialer_create(&a->bdialer, a->bsock, ac->broker) != 0)
 		goto out;
 	if (strncmp(ac->broker, "tls+tcp://", 10) == 0) {
-		if ((r = broker_tls(a, &tls)) != 0)
+		struct rt_fault fault;
+
+		if ((r = agent_broker_tls(ac, &tls, &fault)) != 0) {
+			rt_fault_log(&fault, "broker_tls_refused");
 			goto out;
+		}
 		r = RT_ERR_INTERNAL;
 		if (nng_dialer_set_ptr(a->bdialer, NNG_OPT_TLS_CONFIG, tls) != 0)
 			goto out;

@@ -285,8 +285,8 @@ drainer_main(void *arg)
 	return NULL;
 }
 
-static int
-spool_path(const struct agent_config *ac, char *out, size_t cap)
+int
+agent_usage_spool_path(const struct agent_config *ac, char *out, size_t cap)
 {
 	int n = *ac->spool != '\0' ? snprintf(out, cap, "%s", ac->spool) :
 	    snprintf(out, cap, "%s/spool.db", ac->state_dir);
@@ -302,7 +302,7 @@ agent_usage_open(struct agent *a)
 	char path[1024];
 	int r;
 
-	if ((r = spool_path(ac, path, sizeof(path))) != 0 ||
+	if ((r = agent_usage_spool_path(ac, path, sizeof(path))) != 0 ||
 	    (r = agent_spool_open(path, ac->realm, ac->spool_max_size,
 	    ac->max_call_duration, &s)) != 0)
 		return r;

@@ -2,7 +2,7 @@
  * roamtrust-agent: argument parsing and subcommand dispatch.
  *
  *   roamtrust-agent run -c agent.conf       the daemon, in the foreground
- *   roamtrust-agent check -c agent.conf     validate the configuration
+ *   roamtrust-agent check -c agent.conf     what run would refuse at start
  *   roamtrust-agent status -c agent.conf    ask the running agent
  *   roamtrust-agent usage -c agent.conf     its usage spool, quarantine
  *   roamtrust-agent requeue -c agent.conf   quarantined records sent again
@@ -25,7 +25,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: " PROG " run -c agent.conf      run the agent (foreground)\n"
-	    "       " PROG " check -c agent.conf    check the configuration and exit\n"
+	    "       " PROG " check -c agent.conf    what run would refuse (starts nothing)\n"
 	    "       " PROG " status -c agent.conf   the running agent's state\n"
 	    "       " PROG " usage -c agent.conf    its usage spool and quarantine\n"
 	    "       " PROG " requeue -c agent.conf  quarantined records to the broker "
@@ -63,6 +63,23 @@ cmd_run(struct agent_config *ac)
 	agent_stop(a);
 	agent_free(a);
 	return 0;
+}
+
+/*
+ * `check`, once the configuration loaded: what `run` would refuse at start
+ * (agent_preflight), one line per problem, and "ok: FILE" (exit 0) or
+ * "N problems" (exit 1).
+ */
+static int
+cmd_check(const struct agent_config *ac)
+{
+	struct rt_preflight pf;
+
+	/* every problem is on the report: the log would say it twice */
+	rt_log_set_level(RT_LOG_NONE);
+	rt_preflight_init(&pf, ac->path, stdout);
+	agent_preflight(ac, &pf);
+	return rt_preflight_finish(&pf);
 }
 
 int
@@ -114,12 +131,13 @@ main(int argc, char **argv)
 	}
 	if (agent_config_load(path, &ac, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
+		if (strcmp(cmd, "check") == 0)
+			printf("1 problem\n");
 		return 1;
 	}
-	if (strcmp(cmd, "check") == 0) {
-		printf("%s: configuration ok (realm %s)\n", path, ac.realm);
-		r = 0;
-	} else if (strcmp(cmd, "run") == 0)
+	if (strcmp(cmd, "check") == 0)
+		r = cmd_check(&ac);
+	else if (strcmp(cmd, "run") == 0)
 		r = cmd_run(&ac);
 	else {
 		struct rt_buf out;

@@ -172,85 +172,6 @@ broker_defer(nng_aio *aio)
 		nng_aio_finish(aio, 0);
 }
 
-/* A PEM file as a string for nng (certificate, CA). */
-static int
-read_pem(const char *path, struct rt_buf *out)
-{
-	int r = rt_file_read(path, RT_PEM_MAX, out);
-
-	if (r != 0)
-		log_err("event=file_unreadable path=%s reason=%s", path, rt_errname(r));
-	return r;
-}
-
-int
-broker_tls_config(struct broker *b, const char *ca_path, const char *server_name,
-    nng_tls_config **cfgp)
-{
-	const struct broker_config *bc = b->config;
-	struct rt_buf ca, cert, key, pass;
-	nng_tls_config *cfg = NULL;
-	int r, nerr;
-
-	*cfgp = NULL;
-	rt_buf_init(&ca, RT_PEM_MAX);
-	rt_buf_init(&cert, RT_PEM_MAX);
-	rt_buf_init(&key, RT_PEM_MAX);
-	rt_buf_set_secret(&key);
-	rt_buf_init(&pass, 1024);
-	if ((r = read_pem(ca_path, &ca)) != 0 || (r = read_pem(bc->cert, &cert)) != 0 ||
-	    (r = rt_file_check_private(bc->key)) != 0 ||
-	    (r = read_pem(bc->key, &key)) != 0 ||
-	    (*bc->key_passphrase_file != '\0' &&
-	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0))
-		goto out;
-	r = RT_ERR_CRYPTO;
-	/*
-	 * nng's defaults verify nothing: require the peer's certificate, chain
-	 * it to ca_path, and name the realm we dial. Revocation is checked at
-	 * message level (rt_trust), where a new CRL applies at once. One CA
-	 * only: nng adds each CA it is given to the same chain, so the agent
-	 * listener must not start from the federation's.
-	 */
-	if ((nerr = nng_tls_config_alloc(&cfg, server_name != NULL ?
-	    NNG_TLS_MODE_CLIENT : NNG_TLS_MODE_SERVER)) != 0 ||
-	    (nerr = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
-	    (nerr = nng_tls_config_ca_chain(cfg, rt_buf_str(&ca), NULL)) != 0 ||
-	    (nerr = nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key),
-	    pass.len > 0 ? rt_buf_str(&pass) : NULL)) != 0 ||
-	    (server_name != NULL &&
-	    (nerr = nng_tls_config_server_name(cfg, server_name)) != 0)) {
-		log_err("event=tls_config_failed error=\"%s\"", nng_strerror(nerr));
-		goto out;
-	}
-	*cfgp = cfg;
-	cfg = NULL;
-	r = 0;
- out:
-	if (cfg != NULL)
-		nng_tls_config_free(cfg);
-	rt_buf_fini(&ca);
-	rt_buf_fini(&cert);
-	rt_buf_fini(&key);
-	rt_buf_fini(&pass);
-	return r;
-}
-
-/* The CRL at start: the cached one while still fresh, else a first fetch. */
-static void
-crl_bootstrap(struct broker *b)
-{
-	X509_CRL *crl = NULL;
-
-	if (rt_file_exists(b->config->crl_cache) &&
-	    rt_crl_load(b->config->crl_cache, &crl) == 0) {
-		if (rt_trust_set_crl(b->trust, crl, rt_time_now()) == 0)
-			log_info("event=crl_loaded source=cache path=%s",
-			    b->config->crl_cache);
-		X509_CRL_free(crl);
-	}
-}
-
 static int
 ledger_open(struct broker *b)
 {
@@ -272,8 +193,7 @@ ledger_open(struct broker *b)
 int
 broker_new(struct broker_config *bc, struct broker **bp)
 {
-	struct rt_trust_options topts = {1, 0, 0};
-	struct rt_buf pass;
+	struct rt_fault fault;
 	struct broker *b;
 	int r;
 
@@ -286,19 +206,15 @@ broker_new(struct broker_config *bc, struct broker **bp)
 	pthread_rwlock_init(&b->agreements_lock, NULL);
 	b->started_at = rt_time_now();
 	b->descriptor_serial = (uint64_t)b->started_at;
-	rt_buf_init(&pass, 1024);
-	topts.allow_stale_crl = bc->crl_fail_open;
-	if ((r = rt_xml_init()) != 0 || (r = metrics_init(b)) != 0 ||
-	    (r = rt_dir_ensure(bc->state_dir, 0700)) != 0 ||
-	    (*bc->key_passphrase_file != '\0' &&
-	    (r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) ||
-	    (r = rt_signer_load(bc->key, bc->cert,
-	    pass.len > 0 ? rt_buf_str(&pass) : NULL, &b->signer)) != 0)
+	if ((r = rt_xml_init()) != 0 || (r = metrics_init(b)) != 0)
 		goto out;
-	if (strcmp(b->signer->realm, bc->realm) != 0) {
-		log_err("event=identity_mismatch realm=%s cert_realm=%s", bc->realm,
-		    b->signer->realm);
-		r = RT_ERR_REALM;
+	if ((r = rt_dir_ensure(bc->state_dir, 0700)) != 0) {
+		log_err("event=state_dir_unavailable path=%s reason=%s", bc->state_dir,
+		    rt_errname(r));
+		goto out;
+	}
+	if ((r = broker_identity_load(bc, &b->signer, &fault)) != 0) {
+		rt_fault_log(&fault, "identity_refused");
 		goto out;
 	}
 	b->password_policy = bc->password_policy;
@@ -309,12 +225,15 @@ broker_new(struct broker_config *bc, struct broker **bp)
 	}
 	if ((r = ledger_open(b)) != 0)
 		goto out;
-	if ((r = rt_trust_new(&topts, &b->trust)) != 0 ||
-	    (r = rt_trust_load_ca(b->trust, bc->ca)) != 0 ||
-	    (r = rt_replay_new(bc->replay_entries, (uint64_t)bc->skew * 2000 + 1000,
+	if ((r = broker_trust_load(bc, 1, &b->trust, &fault)) != 0) {
+		rt_fault_log(&fault, "trust_refused");
+		goto out;
+	}
+	if ((r = rt_replay_new(bc->replay_entries, (uint64_t)bc->skew * 2000 + 1000,
 	    &b->replay)) != 0)
 		goto out;
-	crl_bootstrap(b);
+	/* the cached CRL while still fresh; else the CRL thread's first fetch */
+	(void)!broker_crl_cache_load(bc, b->trust);
 	/* without a CRL yet, agreements load once the first one arrives */
 	if (rt_trust_crl_next_update(b->trust) == 0)
 		log_info("event=agreements_deferred reason=\"no CRL yet\"");
@@ -338,7 +257,6 @@ broker_new(struct broker_config *bc, struct broker **bp)
 	b = NULL;
 	r = 0;
  out:
-	rt_buf_fini(&pass);
 	if (r != 0)
 		log_err("event=broker_init_failed reason=%s", rt_errname(r));
 	broker_free(b);

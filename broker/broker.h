@@ -18,7 +18,9 @@
  * field says which lock guards it.
  *
  * Module split: broker.c (life cycle, watchdog, admin, metrics),
- * broker_config.c, broker_agreement.c, broker_peer.c (dialing side,
+ * broker_config.c, broker_identity.c (key, certificate, trust store and
+ * TLS configuration, loaded alike by `run` and `check`),
+ * broker_preflight.c (`check`), broker_agreement.c, broker_peer.c (dialing side,
  * outbound requests), broker_listen.c (listening side, inbound frames),
  * broker_hello.c (the Hello both sides send and check),
  * broker_crl.c, broker_agent.c and broker_auth.c (agents, roaming
@@ -44,6 +46,7 @@
 #include "rt_metrics.h"
 #include "rt_msg.h"
 #include "rt_nng.h"
+#include "rt_preflight.h"
 #include "rt_x509.h"
 #include "broker_subscriber.h"
 
@@ -136,6 +139,15 @@ struct broker;
  * first CRL arrives, if none was available at start.
  */
 int broker_agreements_reload(struct broker *b) RT_WUR;
+/*
+ * The loader itself: the agreements of dir that verify against trust for
+ * realm self at now into *out (free with broker_agreements_fini).
+ * RT_ERR_NOT_FOUND when dir cannot be read. Each refused file is logged,
+ * and also reported as a warning on report when it is not NULL (`check`).
+ */
+int broker_agreements_load(const char *dir, struct rt_trust *trust,
+    const char *self, time_t now, struct broker_agreements *out,
+    struct rt_preflight *report) RT_WUR;
 void broker_agreements_fini(struct broker_agreements *a);
 size_t broker_agreement_count(struct broker *b);
 /* Copies a valid agreement between us and peer (either direction) to out:
@@ -173,8 +185,6 @@ struct out_req;
  */
 /* The answer to a request: err, or the message m (rt_msg_none on err). */
 typedef void (*broker_reply_fn)(void *arg, int err, const struct rt_msg_in *m);
-
-/* nng's counters of a dialer's failed attempts, and what each means */
 
 struct broker_peer {
 	struct broker *broker;
@@ -474,11 +484,39 @@ void broker_count_refusal(struct broker *b, int reason);
  * 1 ms on every reply).
  */
 void broker_defer(nng_aio *aio);
-/* The nng TLS configuration, our realm certificate, for a listener (server)
- * or a dialer to peer: the other side's certificate must chain to ca_path
- * alone (the federation CA, or agent_ca toward our agents). */
-int broker_tls_config(struct broker *b, const char *ca_path, const char *server_name,
-    nng_tls_config **cfgp) RT_WUR;
+/*
+ * The nng TLS configuration, our realm certificate, for a listener
+ * (server_name NULL) or a dialer to the peer server_name. The other side's
+ * certificate must chain to ca_path alone: bc->ca (the federation CA,
+ * toward peers) or bc->agent_ca (our agents' listener: a federation
+ * member's certificate is no agent of ours). 0, or RT_ERR_* with the key
+ * at fault in fault (may be NULL; "agent_ca" when ca_path is bc->agent_ca).
+ * broker_identity.c.
+ */
+int broker_tls_config(const struct broker_config *bc, const char *ca_path,
+    const char *server_name, nng_tls_config **cfgp, struct rt_fault *fault) RT_WUR;
+/*
+ * The realm identity: key (mode 0600, decrypted with key_passphrase_file
+ * when set), certificate, the two a pair, and the certificate's SAN our
+ * realm (else event=identity_mismatch). 0 and *signerp, or RT_ERR_* and
+ * fault.
+ */
+int broker_identity_load(const struct broker_config *bc, struct rt_signer **signerp,
+    struct rt_fault *fault) RT_WUR;
+/* The trust store of ca (no CRL yet): 0 and *trustp, or RT_ERR_* and fault. */
+int broker_trust_load(const struct broker_config *bc, int require_crl,
+    struct rt_trust **trustp, struct rt_fault *fault) RT_WUR;
+/*
+ * Installs the cached CRL (STATE_DIR/crl.pem) in trust: 0, RT_ERR_NOT_FOUND
+ * when there is none, or why it was not taken (unreadable, not our CA's,
+ * past its nextUpdate).
+ */
+int broker_crl_cache_load(const struct broker_config *bc, struct rt_trust *trust) RT_WUR;
+/*
+ * `check`: what `run` would refuse at start, and what it would accept
+ * only with a warning, reported on pf; starts nothing (broker_preflight.c).
+ */
+void broker_preflight(const struct broker_config *bc, struct rt_preflight *pf);
 /* The admin command handler (status, peers, subscriber, ledger status). */
 int broker_admin_handle(void *arg, int argc, char **argv, struct rt_buf *out);
 

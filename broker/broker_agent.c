@@ -395,15 +395,17 @@ broker_agents_start(struct broker *b)
 		if (nng_listener_set_int(b->alistener, NNG_OPT_IPC_PERMISSIONS, 0600) != 0)
 			goto out;
 	} else {
+		struct rt_fault fault;
+
 		/* agents over the network: certificates of the operator's CA,
 		 * and of no other (a federation member's is no agent of ours) */
-		if ((r = broker_tls_config(b, bc->agent_ca, NULL, &tls)) != 0)
-			goto out;
-		r = RT_ERR_INTERNAL;
-		if (nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0) {
-			log_err("event=agent_tls_failed ca=%s", bc->agent_ca);
+		if ((r = broker_tls_config(bc, bc->agent_ca, NULL, &tls, &fault)) != 0) {
+			rt_fault_log(&fault, "agent_tls_failed");
 			goto out;
 		}
+		r = RT_ERR_INTERNAL;
+		if (nng_listener_set_ptr(b->alistener, NNG_OPT_TLS_CONFIG, tls) != 0)
+			goto out;
 	}
 	if ((nerr = nng_listener_start(b->alistener, 0)) != 0) {
 		log_err("event=agent_listen_failed url=%s error=\"%s\"", bc->agent_listen,

@@ -17,7 +17,8 @@
 
 static int
 agreement_load_one(const char *dir, const char *name, struct rt_trust *trust,
-    const char *self, time_t now, struct rt_agreement *a)
+    const char *self, time_t now, struct rt_agreement *a,
+    struct rt_preflight *report)
 {
 	struct rt_doc_ctx ctx = {trust, self, now, 300, 0};
 	struct rt_buf xml, sig;
@@ -35,10 +36,13 @@ agreement_load_one(const char *dir, const char *name, struct rt_trust *trust,
 	}
 	if (r == 0)
 		r = rt_agreement_decode(&ctx, xml.data, xml.len, sig.data, sig.len, a);
-	if (r != 0)
+	if (r != 0) {
 		log_warn("event=agreement_refused file=%s reason=%s", path,
 		    rt_errname(r));
-	else
+		if (report != NULL)
+			rt_preflight_warn(report, "broker", "agreements", path,
+			    "refused: %s", rt_strerror(r));
+	} else
 		log_info("event=agreement_loaded id=%s home=%s visited=%s file=%s",
 		    a->id, a->home, a->visited, path);
 	rt_buf_fini(&xml);
@@ -46,9 +50,9 @@ agreement_load_one(const char *dir, const char *name, struct rt_trust *trust,
 	return r;
 }
 
-static int
-agreements_load(const char *dir, struct rt_trust *trust, const char *self,
-    time_t now, struct broker_agreements *out)
+int
+broker_agreements_load(const char *dir, struct rt_trust *trust, const char *self,
+    time_t now, struct broker_agreements *out, struct rt_preflight *report)
 {
 	struct dirent **names = NULL;
 	int n, r = 0;
@@ -73,7 +77,7 @@ agreements_load(const char *dir, struct rt_trust *trust, const char *self,
 			break;
 		}
 		if (agreement_load_one(dir, name, trust, self, now,
-		    &out->list[out->n]) == 0)
+		    &out->list[out->n], report) == 0)
 			out->n++;
 	}
  out:
@@ -89,8 +93,8 @@ broker_agreements_reload(struct broker *b)
 	struct broker_agreements fresh, old;
 	int r;
 
-	if ((r = agreements_load(b->config->agreements_dir, b->trust,
-	    b->config->realm, rt_time_now(), &fresh)) != 0)
+	if ((r = broker_agreements_load(b->config->agreements_dir, b->trust,
+	    b->config->realm, rt_time_now(), &fresh, NULL)) != 0)
 		return r;
 	pthread_rwlock_wrlock(&b->agreements_lock);
 	old = b->agreements;

@@ -620,7 +620,7 @@ broker_listen_start(struct broker *b)
 			goto out;
 		b->nin_slots++;
 	}
-	if ((r = broker_tls_config(b, b->config->ca, NULL, &tls)) != 0)
+	if ((r = broker_tls_config(b->config, b->config->ca, NULL, &tls, NULL)) != 0)
 		goto out;
 	r = RT_ERR_INTERNAL;
 	if (nng_listener_create(&b->listener, b->lsock, b->config->listen) != 0 ||

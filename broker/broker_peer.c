@@ -668,7 +668,8 @@ peer_dial(struct broker_peer *p)
 	nng_dialer dialer;
 	int r;
 
-	if ((r = broker_tls_config(p->broker, p->broker->config->ca, p->realm, &tls)) != 0)
+	if ((r = broker_tls_config(p->broker->config, p->broker->config->ca, p->realm,
+	    &tls, NULL)) != 0)
 		return r;
 	r = RT_ERR_INTERNAL;
 	if (nng_dialer_create(&dialer, p->sock, p->endpoint) != 0)

@@ -2,7 +2,7 @@
  * roamtrust-broker: argument parsing and subcommand dispatch.
  *
  *   roamtrust-broker run -c broker.conf      the daemon, in the foreground
- *   roamtrust-broker check -c broker.conf    validate the configuration
+ *   roamtrust-broker check -c broker.conf    what run would refuse at start
  *   roamtrust-broker status|peers -c broker.conf   ask the running daemon
  *   roamtrust-broker ledger verify -c broker.conf [--db FILE]
  *   roamtrust-broker ledger status -c broker.conf
@@ -29,7 +29,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: " PROG " run -c broker.conf       run the broker (foreground)\n"
-	    "       " PROG " check -c broker.conf     check the configuration and exit\n"
+	    "       " PROG " check -c broker.conf     what run would refuse (starts nothing)\n"
 	    "       " PROG " status -c broker.conf    the running broker's state\n"
 	    "       " PROG " peers -c broker.conf     each peer: state, reason, certificate\n"
 	    "                                          expiry, last seen, round-trip time\n"
@@ -94,6 +94,32 @@ cmd_run(struct broker_config *bc)
 	broker_stop(b);
 	broker_free(b);
 	return 0;
+}
+
+/*
+ * `check`: the configuration, then what `run` would refuse at start
+ * (broker_preflight): one line per problem, and "ok: FILE" (exit 0) or
+ * "N problems" (exit 1); 2 for usage errors.
+ */
+static int
+cmd_check(const char *path)
+{
+	struct broker_config bc;
+	struct rt_preflight pf;
+	int r;
+
+	if ((r = load_config(path, &bc)) != 0) {
+		if (r == 1)
+			printf("1 problem\n");
+		return r;
+	}
+	/* every problem is on the report: the log would say it twice */
+	rt_log_set_level(RT_LOG_NONE);
+	rt_preflight_init(&pf, path, stdout);
+	broker_preflight(&bc, &pf);
+	r = rt_preflight_finish(&pf);
+	broker_config_fini(&bc);
+	return r;
 }
 
 static int
@@ -263,13 +289,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(path);
 	if ((r = load_config(path, &bc)) != 0)
 		return r;
-	if (strcmp(cmd, "check") == 0) {
-		printf("%s: configuration ok (realm %s, %d peers)\n", path, bc.realm,
-		    bc.npeers);
-		r = 0;
-	} else if (strcmp(cmd, "run") == 0)
+	if (strcmp(cmd, "run") == 0)
 		r = cmd_run(&bc);
 	else
 		r = cmd_admin(&bc, 1, &argv[0]);

@@ -211,6 +211,30 @@ rt_dir_ensure(const char *dir, mode_t mode)
 }
 
 int
+rt_dir_check_writable(const char *dir, int create)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return RT_ERR_IO;
+		if (access(dir, W_OK | X_OK) == 0)
+			return 0;
+		return errno == EROFS ? RT_ERR_READONLY : errno_to_rt(errno);
+	}
+	if (errno == ENOTDIR)
+		return RT_ERR_IO;	/* a parent is a file */
+	if (errno != ENOENT || !create)
+		return errno_to_rt(errno);
+	if (strlen(dir) >= sizeof(copy))
+		return RT_ERR_TOO_BIG;
+	/* dirname may write into its argument */
+	memcpy(copy, dir, strlen(dir) + 1);
+	return rt_dir_check_writable(dirname(copy), 0);
+}
+
+int
 rt_file_lock(const char *path)
 {
 	int fd;

@@ -31,6 +31,15 @@ int rt_file_exists(const char *path);
 /* Creates dir (one level) with mode if missing. */
 int rt_dir_ensure(const char *dir, mode_t mode) RT_WUR;
 /*
+ * Whether files can be made in dir, making none: 0 when it is a folder we
+ * may write in, or, with create, when it is missing and rt_dir_ensure
+ * could make it (its parent is such a folder). Otherwise RT_ERR_NOT_FOUND
+ * (missing; with create, the parent is), RT_ERR_IO (not a folder),
+ * RT_ERR_PERM (no write permission) or RT_ERR_READONLY (read-only file
+ * system).
+ */
+int rt_dir_check_writable(const char *dir, int create) RT_WUR;
+/*
  * Takes an exclusive advisory lock on path (created if missing), waiting
  * for it. Returns a descriptor for rt_file_unlock or RT_ERR_*.
  */

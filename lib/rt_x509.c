@@ -97,6 +97,25 @@ passphrase_cb(char *buf, int size, int rwflag, void *u)
 }
 
 int
+rt_key_pem(EVP_PKEY *key, struct rt_buf *out)
+{
+	BIO *bio;
+	char *data;
+	long len;
+	int r = RT_ERR_CRYPTO;
+
+	rt_buf_set_secret(out);
+	rt_buf_reset(out);
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
+		return RT_ERR_NOMEM;
+	if (PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+	    (len = BIO_get_mem_data(bio, &data)) > 0)
+		r = rt_buf_append(out, data, (size_t)len);
+	BIO_free(bio);
+	return r;
+}
+
+int
 rt_key_load(const char *path, const char *passphrase, EVP_PKEY **keyp)
 {
 	struct rt_buf pem;

@@ -47,6 +47,12 @@ int rt_key_check(EVP_PKEY *key) RT_WUR;
  * is readable by group or others.
  */
 int rt_key_load(const char *path, const char *passphrase, EVP_PKEY **keyp) RT_WUR;
+/*
+ * key as unencrypted PKCS#8 PEM into out (made a secret buffer: wiped when
+ * freed), for a TLS library that cannot decrypt what OpenSSL writes (nng's
+ * mbedTLS 2.28 refuses PKCS#8 with AES-256 and an HMAC-SHA256 PRF).
+ */
+int rt_key_pem(EVP_PKEY *key, struct rt_buf *out) RT_WUR;
 /* Writes key as PKCS#8 PEM, mode 0600, AES-256 encrypted with passphrase. */
 int rt_key_write(const char *path, EVP_PKEY *key, const char *passphrase,
     int excl) RT_WUR;

@@ -534,11 +534,12 @@ main(void)
 	printf("bench: roaming_auth_cold_p50 %.2f ms\n", th_percentile_ms(run.lat, run.nlat, 0.5));
 	printf("bench: roaming_auth_cold_p99 %.2f ms\n", th_percentile_ms(run.lat, run.nlat, 0.99));
 	if (getenv("BENCH_DEBUG") != NULL)
-		fprintf(stderr, "visited frames out %llu in %llu; home frames in %llu out %llu, auth requests %llu\n",
-		    (unsigned long long)rt_counter_value(w.vb->metrics.frames_out),
-		    (unsigned long long)rt_counter_value(w.vb->metrics.frames_in),
-		    (unsigned long long)rt_counter_value(w.hb->metrics.frames_in),
-		    (unsigned long long)rt_counter_value(w.hb->metrics.frames_out),
+		fprintf(stderr, "visited request frames out %llu, replies in %llu; home "
+		    "requests in %llu, replies out %llu, auth requests %llu\n",
+		    (unsigned long long)rt_counter_value(w.vb->metrics.frames_out[0]),
+		    (unsigned long long)rt_counter_value(w.vb->metrics.frames_in[1]),
+		    (unsigned long long)rt_counter_value(w.hb->metrics.frames_in[0]),
+		    (unsigned long long)rt_counter_value(w.hb->metrics.frames_out[1]),
 		    (unsigned long long)rt_counter_value(w.hb->metrics.items_in[RT_MSG_AUTH_REQUEST]));
 	if (getenv("BENCH_COLD_ONLY") != NULL) {
 		world_stop(&w);

@@ -5,7 +5,9 @@
 # whose nextUpdate comes a few seconds later and then nothing: past it, x
 # takes its peer down and says why, y keeps serving and says it is running
 # on a stale CRL. Once a fresh CRL is published, both apply it and peer
-# again.
+# again. y's realm key is encrypted (PKCS#8, AES-256, as openssl writes it)
+# and read with key_passphrase_file: nng's TLS library cannot decrypt that
+# form itself, so this also shows the broker hands it the key decrypted.
 set -u
 . "$(dirname "$0")/common.inc"
 
@@ -25,6 +27,12 @@ done
 for r in x.example y.example; do
 	"$PKI" agreement sign --key "$r/$r.key" --cert "$r/$r.crt" agreements/xy.xml >/dev/null
 done
+# y's key, encrypted with a passphrase from a 0600 file
+printf 'a passphrase for y\n' >y.pass
+chmod 600 y.pass
+openssl pkcs8 -topk8 -v2 aes-256-cbc -in y.example/y.example.key \
+    -passout file:y.pass -out y.example/y.enc.key
+chmod 600 y.example/y.enc.key
 publish_crl() {	# crl options...
 	"$PKI" crl --dir ca "$@" --out www/federation.crl.new >/dev/null &&
 	    mv www/federation.crl.new www/federation.crl
@@ -61,6 +69,7 @@ EOF
 }
 conf x fail-closed
 conf y fail-open
+sed -i -e "s|^key = .*|key = $WORK/y.example/y.enc.key\nkey_passphrase_file = $WORK/y.pass|" y.conf
 
 start httpd "$TOOLS/rt_test_httpd" --port "$CRLPORT" --dir www
 wait_for 5 http_get "$CRLPORT" /federation.crl
@@ -74,7 +83,8 @@ state_is() {	# broker peer state
 	[ "$(peer_line "$1" "$2" | awk '{ print $2 }')" = "$3" ]
 }
 both_up() { state_is x y up && state_is y x up; }
-ok "x and y come up" wait_for 20 both_up
+ok "x and y come up (y with its encrypted key)" wait_for 20 both_up
+ok "  ... y's key file is encrypted" grep -q "BEGIN ENCRYPTED PRIVATE KEY" y.example/y.enc.key
 
 # a CRL that goes stale STALE_IN seconds from now, and nothing after it
 STALE_IN=6

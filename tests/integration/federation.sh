@@ -312,6 +312,11 @@ start broker-b "$BROKER" run -c b.conf
 ab_up() { [ "$(peer_state a b)" = up ] && [ "$(peer_state b a)" = up ]; }
 ok "after restarting a then b, a and b are up again" wait_for 20 ab_up
 stop broker-a
+stop broker-b
+start broker-b "$BROKER" run -c b.conf
+start broker-a "$BROKER" run -c a.conf
+ok "after restarting b then a, a and b are up again" wait_for 20 ab_up
+stop broker-a
 sleep 1
 start broker-a "$BROKER" run -c a.conf
 ok "after restarting a alone, a and b are up again" wait_for 20 ab_up

@@ -316,6 +316,11 @@ test_register_refusals(void **state)
 	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
 	    "sip:" HOME, SEC_CLIENT "Security-Verify: digest;q=0.5\r\n");
 	agent_expect(fx->check, 403, "Forbidden (security agreement mismatch)\r\n");
+	/* a Security-Verify that is not ours, even without Security-Client */
+	challenge(fx, UA_PORT);
+	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
+	    "sip:" HOME, "Security-Verify: digest;q=0.5\r\n");
+	agent_expect(fx->check, 403, "Forbidden (security agreement mismatch)\r\n");
 	/* kept: on to the home realm */
 	challenge(fx, UA_PORT);
 	register_with(fx, UA_IP, UA_PORT, "alice", RT_DIGEST_SHA256, fx->nonce,
