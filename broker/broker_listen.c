@@ -165,8 +165,8 @@ const char *const broker_tls_reasons[BROKER_TLS_REASONS] = {
 };
 
 static const char *const tls_reason_detail[BROKER_TLS_REASONS] = {
-	"TLS peer authentication failed: no client certificate, or one the "
-	    "federation CA did not issue, or expired, or revoked",
+	("TLS peer authentication failed: no client certificate, or one the "
+	    "federation CA did not issue, or expired, or revoked"),
 	"the TLS handshake or the SP negotiation failed",
 	"the connection did not finish its handshake in time",
 	"the connection failed before it was up",

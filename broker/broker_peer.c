@@ -359,6 +359,9 @@ broker_peer_call(struct broker_peer *p, const struct rt_buf *xml, int internal,
 	return 0;
 }
 
+static void peer_down(struct broker_peer *p, int hold, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 peer_down(struct broker_peer *p, int hold, const char *fmt, va_list ap)
 {
