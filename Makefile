@@ -110,7 +110,7 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(PROGRAM_LIBS) $(BUILD)/librt.a
 test: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(TOOL_BINS) $(BENCH_BINS)
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-unit: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(BENCH_BINS)
+unit: deps all $(UNIT_BINS) $(FUZZ_REPLAY_BINS) $(BENCH_BINS) $(TOOL_BINS)
 	@ONLY=unit BUILD=$(BUILD) scripts/run-tests.sh
 
 integration: deps all $(TOOL_BINS)

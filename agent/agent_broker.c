@@ -312,11 +312,11 @@ agent_broker_tls(const struct agent_config *ac, nng_tls_config **cfgp,
 
 /* by rt_nng_dial_reasons */
 static const char *const dial_why[RT_NNG_DIAL_REASONS] = {
-	"TLS handshake failed: the broker's certificate is not from broker_ca, or "
+	("TLS handshake failed: the broker's certificate is not from broker_ca, or "
 	    "has expired, or does not name our realm; or the broker refused ours "
-	    "(not from its agent_ca, or expired)",
-	"connection refused: nothing listens there (the broker is down, or broker "
-	    "is not its agent_listen)",
+	    "(not from its agent_ca, or expired)"),
+	("connection refused: nothing listens there (the broker is down, or broker "
+	    "is not its agent_listen)"),
 	"connection timed out",
 	"the TLS or SP negotiation failed: is it a broker's agent_listen?",
 };

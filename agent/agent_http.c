@@ -149,7 +149,8 @@ check_start(struct http_req *hr)
 		return reply_text(conn, 413, "Request Entity Too Large\r\n");
 	if (agent_flow_parse(proto, src, query(conn, "sport"), &port) != 0)
 		return reply_text(conn, 400, "Bad Request (src, sport, proto)\r\n");
-	if (agent_check_new(hr->agent, proto, src, port, (const char *)hr->body.data,
+	/* rt_buf_str: an empty body is "", not NULL (agent_check_new copies it) */
+	if (agent_check_new(hr->agent, proto, src, port, rt_buf_str(&hr->body),
 	    hr->body.len, &hr->check) != 0)
 		return reply_text(conn, 500, "Server Internal Error\r\n");
 	hr->check->done = check_done;
@@ -167,7 +168,7 @@ usage_start(struct http_req *hr)
 	if (hr->too_big)
 		return reply_text(conn, 413, "Request Entity Too Large\r\n");
 	if (agent_usage_new(hr->agent, query(conn, "event"), query(conn, "proto"),
-	    query(conn, "src"), query(conn, "sport"), (const char *)hr->body.data,
+	    query(conn, "src"), query(conn, "sport"), rt_buf_str(&hr->body),
 	    hr->body.len, &hr->usage) != 0)
 		return reply_text(conn, 500, "Server Internal Error\r\n");
 	hr->usage->done = usage_done;
@@ -279,7 +280,10 @@ agent_http_start(struct agent *a)
 		    a->config->listen);
 		return RT_ERR_CONFIG;
 	}
-	a->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* poll, not epoll: libmicrohttpd 0.9.75's epoll mode takes a short read
+	 * for "drained", so a close that comes with a client's last bytes is
+	 * never read (no new edge) and the connection is held HTTP_TIMEOUT */
+	a->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, http_answer, a,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,

@@ -165,17 +165,17 @@ const char *const broker_tls_reasons[BROKER_TLS_REASONS] = {
 };
 
 static const char *const tls_reason_detail[BROKER_TLS_REASONS] = {
-	"TLS peer authentication failed: no client certificate, or one the "
-	    "federation CA did not issue, or expired, or revoked",
+	("TLS peer authentication failed: no client certificate, or one the "
+	    "federation CA did not issue, or expired, or revoked"),
 	"the TLS handshake or the SP negotiation failed",
 	"the connection did not finish its handshake in time",
 	"the connection failed before it was up",
 };
 
 static const char *const agent_tls_reason_detail[BROKER_TLS_REASONS] = {
-	"TLS authentication failed: the agent sent no certificate, or one the "
+	("TLS authentication failed: the agent sent no certificate, or one the "
 	    "operator CA (agent_ca) did not issue, or an expired one; or it refused "
-	    "ours (its broker_ca is not the federation CA, or its realm not ours)",
+	    "ours (its broker_ca is not the federation CA, or its realm not ours)"),
 	"the TLS handshake or the SP negotiation failed",
 	"the connection did not finish its handshake in time",
 	"the connection failed before it was up",

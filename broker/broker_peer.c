@@ -359,6 +359,9 @@ broker_peer_call(struct broker_peer *p, const struct rt_buf *xml, int internal,
 	return 0;
 }
 
+static void peer_down(struct broker_peer *p, int hold, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 peer_down(struct broker_peer *p, int hold, const char *fmt, va_list ap)
 {
@@ -602,8 +605,8 @@ broker_peer_tick(struct broker_peer *p, uint64_t now_ms)
 
 /* by rt_nng_dial_reasons */
 static const char *const dial_why[RT_NNG_DIAL_REASONS] = {
-	"TLS handshake failed: its certificate is not from our federation CA, "
-	    "or has expired, or does not name this realm; or it refused ours",
+	("TLS handshake failed: its certificate is not from our federation CA, "
+	    "or has expired, or does not name this realm; or it refused ours"),
 	"connection refused: nothing listens there",
 	"connection timed out",
 	"the TLS or SP negotiation failed: is it a roamtrust broker?",

@@ -54,6 +54,10 @@ rt_preflight_init(struct rt_preflight *pf, const char *config, FILE *out)
 	pf->out = out;
 }
 
+static void report(struct rt_preflight *pf, const char *prefix, const char *section,
+    const char *key, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
 static void
 report(struct rt_preflight *pf, const char *prefix, const char *section,
     const char *key, const char *path, const char *fmt, va_list ap)

@@ -2,10 +2,11 @@
  * libFuzzer target: what the agent does with one POST /v1/check, without
  * the HTTP layer: the transport and source address of the query string,
  * and the raw SIP request of the body, through agent_check_new and
- * agent_check_run, on an agent made once and never started (no broker:
- * an authentication that gets that far is a 503). Two roamers are
- * registered (one from a store-and-forward address), so the policy of
- * registered requests runs as well as the challenge.
+ * agent_check_run, on the agent of fuzz_agent.h, made once and never
+ * started (no broker: an authentication that gets that far is a 503). Two
+ * roamers are registered (one from a store-and-forward address), so the
+ * policy of registered requests runs as well as the challenge.
+ * fuzz_agent_http.c drives the same agent through its HTTP server.
  *
  * Input: an 8-byte header, then the SIP request.
  *   byte 0      low nibble: transport (udp tcp tls sctp ws wss, modulo);
@@ -34,129 +35,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "agent.h"
-#include "rt_codec.h"
-#include "rt_log.h"
+#include "fuzz_agent.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define T0 1800000000L
 #define HEADER_LEN 8
 #define MAGIC "@NONCE@"
 #define MAGIC_OLD "@OLDNONCE@"
 #define MAGIC_MAX 8
-#define NONCE_LIFETIME 300
-#define HOME "home.example"
-#define SAF_SRC "192.0.2.99"	/* the store-and-forward server */
 
-static struct agent_config config;
 static struct agent *agent;
 static char *request;	/* the body after substitution */
 
 static const char *const protos[] = {"udp", "tcp", "tls", "sctp", "ws", "wss"};
 
-static void
-put_binding(const char *flow, const char *aor, const char *service1,
-    const char *service2)
-{
-	static struct agent_binding b;
-
-	memset(&b, 0, sizeof(b));
-	snprintf(b.flow, sizeof(b.flow), "%s", flow);
-	snprintf(b.aor, sizeof(b.aor), "%s", aor);
-	snprintf(b.contact, sizeof(b.contact), "sip:alice@192.0.2.10:5060");
-	snprintf(b.home, sizeof(b.home), HOME);
-	snprintf(b.path[0], sizeof(b.path[0]), "sip:edge.visited.example;lr");
-	b.npath = 1;
-	b.expires = T0 + 900;
-	snprintf(b.assertion.id, sizeof(b.assertion.id),
-	    "0190f3c2-7a1e-7c3d-9a4b-5e6f7a8b9c0d");
-	snprintf(b.assertion.issuer, sizeof(b.assertion.issuer), HOME);
-	snprintf(b.assertion.audience, sizeof(b.assertion.audience), "visited.example");
-	snprintf(b.assertion.public_id, sizeof(b.assertion.public_id), "%s", aor);
-	snprintf(b.assertion.services[b.assertion.nservices++], RT_SERVICE_MAX, "%s",
-	    service1);
-	if (service2 != NULL)
-		snprintf(b.assertion.services[b.assertion.nservices++], RT_SERVICE_MAX,
-		    "%s", service2);
-	snprintf(b.assertion.agreement_ref, sizeof(b.assertion.agreement_ref),
-	    "0190f3c2-0000-7000-8000-00000000a9e1");
-	b.assertion.issued_at = T0;
-	b.assertion.not_on_or_after = T0 + 600;
-	if (agent_bindings_put(agent->bindings, &b) != 0)
-		abort();
-}
-
-static void
-limiters_reset(void)
-{
-	agent_limiter_free(agent->fail_source);
-	agent_limiter_free(agent->fail_identity);
-	agent->fail_source = agent->fail_identity = NULL;
-	if (agent_limiter_new(1, 60, 2, 300, &agent->fail_source) != 0 ||
-	    agent_limiter_new(1, 60, 1, 300, &agent->fail_identity) != 0)
-		abort();
-	/* and the requests awaiting a usage report */
-	agent_pending_free(agent->pending);
-	agent->pending = NULL;
-	if (agent_pending_new(16, 300, &agent->pending) != 0)
-		abort();
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/rt-fuzz-agent-XXXXXX";
-
 	(void)argc;
 	(void)argv;
-	rt_log_init("fuzz_agent_check", RT_LOG_STDERR, RT_LOG_NONE);
-	rt_time_set_now(T0);
-	if (mkdtemp(dir) == NULL)
-		abort();
-	config.realm = "visited.example";
-	config.local_realms[config.nlocal_realms++] = "visited.example";
-	config.local_realms[config.nlocal_realms++] = "local.example";
-	config.broker = "ipc:///nonexistent/broker.sock";
-	config.broker_ca = config.cert = config.key = "";
-	config.listen = "127.0.0.1:0";
-	config.metrics_listen = "";
-	config.state_dir = dir;
-	config.admin_socket = "";
-	config.algorithms[config.nalgorithms++] = RT_DIGEST_SHA256;
-	config.algorithms[config.nalgorithms++] = RT_DIGEST_MD5;
-	config.nonce_lifetime = NONCE_LIFETIME;
-	config.nonce_rotate = 3600;
-	config.auth_timeout_ms = 3000;
-	config.retry_after = 5;
-	config.date_window = 300;
-	config.store_and_forward[config.nstore_and_forward++] = SAF_SRC;
-	config.proxy_uris[config.nproxy_uris++] = "proxy.visited.example";
-	config.proxy_uris[config.nproxy_uris++] = "198.51.100.1:5070";
-	config.security_server = "digest;q=0.1";
-	config.max_bindings = 1024;
-	config.max_expires = 3600;
-	config.fail_window = 60;
-	config.fail_limit_source = 2;
-	config.fail_limit_identity = 1;
-	config.ban_time = 300;
-	config.http_threads = 1;
-	config.broker_contexts = 1;
-	config.log_level = "err";
-	config.log_dest = "stderr";
-	config.spool = "";
-	config.max_call_duration = 14400;
-	config.usage_pending_time = 300;
-	config.usage_pending_max = 1024;
-	config.usage_batch = 1000;
-	if (agent_new(&config, &agent) != 0)
-		abort();
-	rmdir(dir);	/* not started: the state folder is never used */
-	put_binding("udp:192.0.2.10:5060", "sip:alice@home.example", "voice", "message");
-	put_binding("udp:192.0.2.99:5060", "sip:bob@home.example", "message", NULL);
+	agent = fuzz_agent_new("fuzz_agent_check");
 	if ((request = malloc(RT_SIP_MAX_MSG + MAGIC_MAX * RT_NONCE_LEN + 1)) == NULL)
 		abort();
 	return 0;
@@ -200,19 +100,7 @@ check_body(const struct agent_check *c)
 {
 	const char *s = rt_buf_str(&c->body);
 
-	if (strlen(s) != c->body.len)
-		abort();
-	for (size_t i = 0; i < c->body.len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '\r') {
-			if (s[i + 1] != '\n')
-				abort();
-			i++;
-		} else if (ch == '\n' || ch < 0x20 || ch == 0x7f)
-			abort();
-	}
-	if (c->body.len > 0 && s[c->body.len - 1] != '\n')
+	if (strlen(s) != c->body.len || !fuzz_agent_lines_ok(s, c->body.len))
 		abort();
 }
 
@@ -307,7 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = T0 + 4L * data[7];
 	rt_time_set_now(now);
 	len = substitute((const char *)data + HEADER_LEN, size - HEADER_LEN, flow, now);
-	limiters_reset();
+	fuzz_agent_reset(agent);
 	for (int i = 0; i < runs; i++) {
 		struct agent_check *c = NULL;
 
