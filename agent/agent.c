@@ -178,7 +178,8 @@ agent_new(struct agent_config *ac, struct agent **ap)
 	    (r = rt_dir_ensure(ac->state_dir, 0700)) != 0 ||
 	    (r = rt_nonce_ctx_new(ac->nonce_lifetime, ac->nonce_rotate,
 	    (size_t)ac->max_bindings, &a->nonces)) != 0 ||
-	    (r = agent_bindings_new((size_t)ac->max_bindings, &a->bindings)) != 0 ||
+	    (r = agent_bindings_new((size_t)ac->max_bindings,
+	    (size_t)ac->max_bindings_per_flow, &a->bindings)) != 0 ||
 	    (r = agent_limiter_new(65536, ac->fail_window, ac->fail_limit_source,
 	    ac->ban_time, &a->fail_source)) != 0 ||
 	    (r = agent_limiter_new(65536, ac->fail_window, ac->fail_limit_identity,

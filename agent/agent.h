@@ -90,6 +90,7 @@ struct agent_config {
 	int nproxy_uris;
 	const char *security_server;	/* "" = RFC 3329 not offered */
 	long max_bindings;
+	long max_bindings_per_flow;
 	long max_expires;
 	long fail_window;
 	int fail_limit_source;
@@ -128,10 +129,11 @@ void agent_preflight(const struct agent_config *ac, struct rt_preflight *pf);
 
 /* ---- bindings and rate limits (agent_binding.c) ---- */
 
+/* One registration of a roamer: its key is (aor, contact, flow). */
 struct agent_binding {
 	char flow[AGENT_FLOW_MAX];	/* "udp:192.0.2.1:5060" */
 	char aor[RT_URI_MAX];
-	char contact[RT_URI_MAX];
+	char contact[RT_URI_MAX];	/* "" for a REGISTER without Contact */
 	char home[RT_REALM_MAX];
 	struct rt_assertion assertion;
 	time_t expires;			/* registration expiry */
@@ -144,17 +146,37 @@ struct agent_binding {
 
 struct agent_bindings;
 
-int agent_bindings_new(size_t max, struct agent_bindings **bp) RT_WUR;
+/* A table of at most max bindings, at most max_per_flow of them from any
+ * one flow (so one flow cannot take the table). */
+int agent_bindings_new(size_t max, size_t max_per_flow,
+    struct agent_bindings **bp) RT_WUR;
 void agent_bindings_free(struct agent_bindings *b);
-/* Adds or replaces the binding of b->flow. RT_ERR_TOO_BIG when full. */
+/*
+ * Adds or replaces the binding of (b->aor, b->contact, b->flow); others of
+ * the flow stay. RT_ERR_TOO_BIG when the table is full, RT_ERR_DENIED when
+ * b->flow holds max_per_flow bindings already (expired ones make room in
+ * either case); a replace is never refused.
+ */
 int agent_bindings_put(struct agent_bindings *bs, const struct agent_binding *b) RT_WUR;
-/* Copies the binding of flow into out: 0 or RT_ERR_NOT_FOUND. */
-int agent_bindings_get(struct agent_bindings *bs, const char *flow,
-    struct agent_binding *out) RT_WUR;
-/* Whether aor has a binding, and on which flow (flow_out may be NULL). */
+/*
+ * Copies aor's binding on flow into out: the one of contact, or with
+ * contact NULL, of aor's contacts on flow the one whose assertion and
+ * registration last longest. 0 or RT_ERR_NOT_FOUND.
+ */
+int agent_bindings_get(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact, struct agent_binding *out) RT_WUR;
+/* Copies aor's binding on flow that the REGISTER of register_hash made
+ * (and still holds): 0 or RT_ERR_NOT_FOUND. */
+int agent_bindings_get_registered(struct agent_bindings *bs, const char *flow,
+    const char *aor, uint64_t register_hash, struct agent_binding *out) RT_WUR;
+/* Whether aor has a binding, and on which flow (flow_out may be NULL).
+ * Walks the whole table: for requests no binding answers. */
 int agent_bindings_has_aor(struct agent_bindings *bs, const char *aor, char *flow_out,
     size_t cap);
-void agent_bindings_del(struct agent_bindings *bs, const char *flow);
+/* Removes aor's binding of contact on flow, or with contact NULL all of
+ * aor's on flow; returns how many went. */
+size_t agent_bindings_del(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact);
 /* Drops bindings whose registration expired before now; returns how many. */
 size_t agent_bindings_expire(struct agent_bindings *bs, time_t now);
 size_t agent_bindings_count(struct agent_bindings *bs);

@@ -1,11 +1,17 @@
 /*
- * Registration bindings of roamers, keyed by their source flow
- * ("proto:address:port"), and the failure counters behind the rate limits.
+ * Registration bindings of roamers, keyed by (AOR, contact, source flow
+ * "proto:address:port"), and the failure counters behind the rate limits.
  * Both are bounded hash tables under a lock; a warm check is one lookup and
- * one copy. The bindings table refuses new entries when full (after
- * dropping expired ones) rather than evict a live registration; the
- * limiter evicts its oldest key, which at worst forgets a failure count.
+ * one copy. A binding sits in two chains: its (flow, AOR) bucket, where a
+ * request of that AOR from that flow finds it (with the AOR's other
+ * contacts on the flow, few: the per-flow cap bounds them), and its flow's
+ * bucket, counted against the per-flow cap when a new one comes. The
+ * bindings table refuses new entries when full, or when their flow holds
+ * its share (after dropping expired ones), rather than evict a live
+ * registration; the limiter evicts its oldest key, which at worst forgets
+ * a failure count.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,21 +25,77 @@ hash_str(const char *s)
 	return agent_fnv1a(AGENT_FNV_INIT, s, strlen(s));
 }
 
+/* The bindings' hash, a word at a time: every warm check hashes its flow
+ * and AOR (some 45 bytes), where FNV-1a's multiply per byte showed in the
+ * profile. Not keyed, like FNV: flows are addresses we saw, AORs those of
+ * authenticated roamers. */
+#define MIX_K1 0x9e3779b97f4a7c15ULL
+#define MIX_K2 0xff51afd7ed558ccdULL
+
+static uint64_t
+hash_words(uint64_t h, const char *s, size_t len)
+{
+	uint64_t w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * MIX_K1;
+		h ^= h >> 29;
+	}
+	w = len;	/* the tail, and how long it is */
+	for (size_t k = 0; k < len; k++)
+		w = w << 8 | (unsigned char)s[k];
+	return (h ^ w) * MIX_K1;
+}
+
+/* The bucket bits (the low ones) from all of h. */
+static uint64_t
+hash_end(uint64_t h)
+{
+	h ^= h >> 32;
+	h *= MIX_K2;
+	return h ^ h >> 29;
+}
+
+/* flow and AOR, the NUL between them hashed too */
+static uint64_t
+hash_flow_aor(const char *flow, const char *aor)
+{
+	return hash_end(hash_words(hash_words(AGENT_FNV_INIT, flow, strlen(flow) + 1), aor,
+	    strlen(aor)));
+}
+
+/* A chain link that can unlink itself (pprev: the pointer that points at
+ * it), so a binding leaves both its chains at once. */
+struct binding_link {
+	struct binding_link *next;
+	struct binding_link **pprev;
+};
+
 struct binding_node {
-	struct binding_node *next;
+	struct binding_link by_key;	/* its (flow, AOR) bucket */
+	struct binding_link by_flow;	/* its flow's bucket */
 	struct agent_binding b;
 };
 
+/* The binding a link of each chain belongs to. */
+#define BY_KEY(l) ((struct binding_node *)(void *)((char *)(l) - \
+	offsetof(struct binding_node, by_key)))
+#define BY_FLOW(l) ((struct binding_node *)(void *)((char *)(l) - \
+	offsetof(struct binding_node, by_flow)))
+
 struct agent_bindings {
 	pthread_rwlock_t lock;
-	struct binding_node **buckets;
-	size_t nbuckets;
+	struct binding_link **buckets;		/* by (flow, AOR) */
+	struct binding_link **flow_buckets;	/* by flow */
+	size_t nbuckets;			/* of each; a power of two */
 	size_t count;
 	size_t max;
+	size_t max_per_flow;
 };
 
 int
-agent_bindings_new(size_t max, struct agent_bindings **bp)
+agent_bindings_new(size_t max, size_t max_per_flow, struct agent_bindings **bp)
 {
 	struct agent_bindings *bs;
 	size_t n = 1024;
@@ -43,13 +105,16 @@ agent_bindings_new(size_t max, struct agent_bindings **bp)
 		n *= 2;
 	if ((bs = calloc(1, sizeof(*bs))) == NULL)
 		return RT_ERR_NOMEM;
-	if ((bs->buckets = calloc(n, sizeof(*bs->buckets))) == NULL) {
+	if ((bs->buckets = calloc(n, sizeof(*bs->buckets))) == NULL ||
+	    (bs->flow_buckets = calloc(n, sizeof(*bs->flow_buckets))) == NULL) {
+		free(bs->buckets);
 		free(bs);
 		return RT_ERR_NOMEM;
 	}
 	pthread_rwlock_init(&bs->lock, NULL);
 	bs->nbuckets = n;
 	bs->max = max;
+	bs->max_per_flow = max_per_flow;
 	*bp = bs;
 	return 0;
 }
@@ -60,28 +125,95 @@ agent_bindings_free(struct agent_bindings *bs)
 	if (bs == NULL)
 		return;
 	for (size_t i = 0; i < bs->nbuckets; i++) {
-		struct binding_node *n = bs->buckets[i];
+		struct binding_link *l = bs->buckets[i], *next;
 
-		while (n != NULL) {
-			struct binding_node *next = n->next;
-
-			free(n);
-			n = next;
+		for (; l != NULL; l = next) {
+			next = l->next;
+			free(BY_KEY(l));
 		}
 	}
 	free(bs->buckets);
+	free(bs->flow_buckets);
 	pthread_rwlock_destroy(&bs->lock);
 	free(bs);
 }
 
-static struct binding_node **
-find_slot(struct agent_bindings *bs, const char *flow)
+static struct binding_link **
+key_bucket(struct agent_bindings *bs, const char *flow, const char *aor)
 {
-	struct binding_node **pp = &bs->buckets[hash_str(flow) & (bs->nbuckets - 1)];
+	return &bs->buckets[hash_flow_aor(flow, aor) & (bs->nbuckets - 1)];
+}
 
-	while (*pp != NULL && strcmp((*pp)->b.flow, flow) != 0)
-		pp = &(*pp)->next;
-	return pp;
+static struct binding_link **
+flow_bucket(struct agent_bindings *bs, const char *flow)
+{
+	return &bs->flow_buckets[hash_end(hash_words(AGENT_FNV_INIT, flow, strlen(flow))) &
+	    (bs->nbuckets - 1)];
+}
+
+static void
+link_push(struct binding_link *l, struct binding_link **head)
+{
+	if ((l->next = *head) != NULL)
+		l->next->pprev = &l->next;
+	l->pprev = head;
+	*head = l;
+}
+
+static void
+link_drop(struct binding_link *l)
+{
+	if ((*l->pprev = l->next) != NULL)
+		l->next->pprev = l->pprev;
+}
+
+static void
+node_free(struct agent_bindings *bs, struct binding_node *n)
+{
+	link_drop(&n->by_key);
+	link_drop(&n->by_flow);
+	free(n);
+	bs->count--;
+}
+
+static int
+node_is(const struct binding_node *n, const char *flow, const char *aor)
+{
+	return strcmp(n->b.aor, aor) == 0 && strcmp(n->b.flow, flow) == 0;
+}
+
+/* When a binding stops being of use: its registration or its assertion
+ * ends, whichever first. */
+static time_t
+node_end(const struct binding_node *n)
+{
+	return n->b.expires < n->b.assertion.not_on_or_after ? n->b.expires :
+	    n->b.assertion.not_on_or_after;
+}
+
+/*
+ * aor's binding on flow: the one of contact, or the one of register_hash
+ * (when not 0), or with neither the one that lasts longest. NULL if none.
+ */
+static struct binding_node *
+find_locked(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact, uint64_t register_hash)
+{
+	struct binding_node *best = NULL;
+
+	for (struct binding_link *l = *key_bucket(bs, flow, aor); l != NULL; l = l->next) {
+		struct binding_node *n = BY_KEY(l);
+
+		if (!node_is(n, flow, aor) ||
+		    (contact != NULL && strcmp(n->b.contact, contact) != 0) ||
+		    (register_hash != 0 && n->b.register_hash != register_hash))
+			continue;
+		if (contact != NULL || register_hash != 0)
+			return n;
+		if (best == NULL || node_end(n) > node_end(best))
+			best = n;
+	}
+	return best;
 }
 
 static size_t
@@ -90,62 +222,82 @@ expire_locked(struct agent_bindings *bs, time_t now)
 	size_t dropped = 0;
 
 	for (size_t i = 0; i < bs->nbuckets; i++) {
-		struct binding_node **pp = &bs->buckets[i];
+		struct binding_link *l = bs->buckets[i], *next;
 
-		while (*pp != NULL) {
-			if ((*pp)->b.expires <= now) {
-				struct binding_node *dead = *pp;
-
-				*pp = dead->next;
-				free(dead);
-				bs->count--;
+		for (; l != NULL; l = next) {
+			next = l->next;
+			if (BY_KEY(l)->b.expires <= now) {
+				node_free(bs, BY_KEY(l));
 				dropped++;
-			} else
-				pp = &(*pp)->next;
+			}
 		}
 	}
 	return dropped;
 }
 
+/* How many bindings flow holds, once its expired ones (at now) are gone. */
+static size_t
+flow_count_locked(struct agent_bindings *bs, const char *flow, time_t now)
+{
+	struct binding_link *l = *flow_bucket(bs, flow), *next;
+	size_t count = 0;
+
+	for (; l != NULL; l = next) {
+		struct binding_node *n = BY_FLOW(l);
+
+		next = l->next;
+		if (strcmp(n->b.flow, flow) != 0)
+			continue;
+		if (n->b.expires <= now)
+			node_free(bs, n);
+		else
+			count++;
+	}
+	return count;
+}
+
 int
 agent_bindings_put(struct agent_bindings *bs, const struct agent_binding *b)
 {
-	struct binding_node **pp, *n;
+	struct binding_node *n;
+	time_t now = rt_time_now();
 	int r = 0;
 
 	pthread_rwlock_wrlock(&bs->lock);
-	pp = find_slot(bs, b->flow);
-	if (*pp != NULL) {
-		(*pp)->b = *b;
+	if ((n = find_locked(bs, b->flow, b->aor, b->contact, 0)) != NULL) {
+		n->b = *b;
 		goto out;
 	}
-	if (bs->count >= bs->max && expire_locked(bs, rt_time_now()) == 0) {
+	if (flow_count_locked(bs, b->flow, now) >= bs->max_per_flow) {
+		r = RT_ERR_DENIED;
+		goto out;
+	}
+	if (bs->count >= bs->max && expire_locked(bs, now) == 0) {
 		r = RT_ERR_TOO_BIG;
 		goto out;
 	}
-	pp = find_slot(bs, b->flow);
 	if ((n = malloc(sizeof(*n))) == NULL) {
 		r = RT_ERR_NOMEM;
 		goto out;
 	}
 	n->b = *b;
-	n->next = NULL;
-	*pp = n;
+	link_push(&n->by_key, key_bucket(bs, b->flow, b->aor));
+	link_push(&n->by_flow, flow_bucket(bs, b->flow));
 	bs->count++;
  out:
 	pthread_rwlock_unlock(&bs->lock);
 	return r;
 }
 
-int
-agent_bindings_get(struct agent_bindings *bs, const char *flow,
-    struct agent_binding *out)
+static int
+get_where(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact, uint64_t register_hash, struct agent_binding *out)
 {
 	struct binding_node *n;
 	int r = RT_ERR_NOT_FOUND;
 
 	pthread_rwlock_rdlock(&bs->lock);
-	if ((n = *find_slot(bs, flow)) != NULL) {
+	if ((n = find_locked(bs, flow, aor, contact, register_hash)) != NULL) {
 		*out = n->b;
 		r = 0;
 	}
@@ -154,18 +306,34 @@ agent_bindings_get(struct agent_bindings *bs, const char *flow,
 }
 
 int
+agent_bindings_get(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact, struct agent_binding *out)
+{
+	return get_where(bs, flow, aor, contact, 0, out);
+}
+
+int
+agent_bindings_get_registered(struct agent_bindings *bs, const char *flow,
+    const char *aor, uint64_t register_hash, struct agent_binding *out)
+{
+	if (register_hash == 0)
+		return RT_ERR_NOT_FOUND;
+	return get_where(bs, flow, aor, NULL, register_hash, out);
+}
+
+int
 agent_bindings_has_aor(struct agent_bindings *bs, const char *aor, char *flow_out,
     size_t cap)
 {
 	int found = 0;
 
-	/* rare: only when a request comes from a flow we do not know */
+	/* rare: only when a request comes from a flow aor is not bound on */
 	pthread_rwlock_rdlock(&bs->lock);
 	for (size_t i = 0; i < bs->nbuckets && !found; i++) {
-		for (struct binding_node *n = bs->buckets[i]; n != NULL; n = n->next) {
-			if (strcmp(n->b.aor, aor) == 0) {
+		for (struct binding_link *l = bs->buckets[i]; l != NULL; l = l->next) {
+			if (strcmp(BY_KEY(l)->b.aor, aor) == 0) {
 				if (flow_out != NULL && cap > 0)
-					snprintf(flow_out, cap, "%s", n->b.flow);
+					snprintf(flow_out, cap, "%s", BY_KEY(l)->b.flow);
 				found = 1;
 				break;
 			}
@@ -175,19 +343,26 @@ agent_bindings_has_aor(struct agent_bindings *bs, const char *aor, char *flow_ou
 	return found;
 }
 
-void
-agent_bindings_del(struct agent_bindings *bs, const char *flow)
+size_t
+agent_bindings_del(struct agent_bindings *bs, const char *flow, const char *aor,
+    const char *contact)
 {
-	struct binding_node **pp, *dead;
+	struct binding_link *l, *next;
+	size_t dropped = 0;
 
 	pthread_rwlock_wrlock(&bs->lock);
-	pp = find_slot(bs, flow);
-	if ((dead = *pp) != NULL) {
-		*pp = dead->next;
-		free(dead);
-		bs->count--;
+	for (l = *key_bucket(bs, flow, aor); l != NULL; l = next) {
+		struct binding_node *n = BY_KEY(l);
+
+		next = l->next;
+		if (node_is(n, flow, aor) &&
+		    (contact == NULL || strcmp(n->b.contact, contact) == 0)) {
+			node_free(bs, n);
+			dropped++;
+		}
 	}
 	pthread_rwlock_unlock(&bs->lock);
+	return dropped;
 }
 
 size_t

@@ -3,13 +3,15 @@
  *
  * Subscribers of our own realms are not the agent's job and pass through.
  * A roamer registers with digest (its home realm verifies, through the
- * brokers, and signs an assertion); the binding remembers the assertion,
- * the source flow and the route set. Later requests of that registration
- * are allowed only from the same flow, by routes we know, for services the
- * assertion lists, with a fresh Date on MESSAGE; they leave with a
- * P-Asserted-Identity we set (the proxy removes whatever the UA sent). An
- * expired assertion is re-challenged; an unreachable home realm is a 503,
- * never an allow.
+ * brokers, and signs an assertion); the binding of its AOR and contact on
+ * its source flow remembers the assertion and the route set, beside the
+ * bindings of other AORs and contacts on that flow. A later request is
+ * allowed only by a binding of its From AOR on the flow it came by (From
+ * picks the binding; the identity asserted is the assertion's), by routes
+ * we know, for services the assertion lists, with a fresh Date on MESSAGE;
+ * it leaves with a P-Asserted-Identity we set (the proxy removes whatever
+ * the UA sent). An expired assertion is re-challenged; an unreachable home
+ * realm is a 503, never an allow.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +52,40 @@ agent_flow_parse(const char *proto, const char *src, const char *sport, int *por
 	return 0;
 }
 
+/* Appends n bytes of s to out (cap bytes, *used of them taken), cut like
+ * snprintf would. Every check makes its flow: three snprintf calls were a
+ * tenth of a warm check's instructions. */
+static void
+append(char *out, size_t cap, size_t *used, const char *s, size_t n)
+{
+	if (n > cap - 1 - *used)
+		n = cap - 1 - *used;
+	memcpy(out + *used, s, n);
+	*used += n;
+	out[*used] = '\0';
+}
+
+/* "proto:src:port" into out, as "%s:%s:%d" would. */
+static void
+flow_format(char *out, size_t cap, const char *proto, const char *src, int port)
+{
+	char num[16];
+	size_t used = 0, k = sizeof(num);
+	unsigned int v = port < 0 ? 0U - (unsigned int)port : (unsigned int)port;
+
+	do
+		num[--k] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (port < 0)
+		num[--k] = '-';
+	out[0] = '\0';
+	append(out, cap, &used, proto, strlen(proto));
+	append(out, cap, &used, ":", 1);
+	append(out, cap, &used, src, strlen(src));
+	append(out, cap, &used, ":", 1);
+	append(out, cap, &used, num + k, sizeof(num) - k);
+}
+
 int
 agent_check_new(struct agent *a, const char *proto, const char *src, int sport,
     const char *raw, size_t len, struct agent_check **cp)
@@ -67,10 +103,10 @@ agent_check_new(struct agent *a, const char *proto, const char *src, int sport,
 	c->raw[len] = '\0';
 	c->len = len;
 	c->agent = a;
-	snprintf(c->proto, sizeof(c->proto), "%s", proto);
-	snprintf(c->src, sizeof(c->src), "%s", src);
+	append(c->proto, sizeof(c->proto), &(size_t){0}, proto, strlen(proto));
+	append(c->src, sizeof(c->src), &(size_t){0}, src, strlen(src));
 	c->sport = sport;
-	snprintf(c->flow, sizeof(c->flow), "%s:%s:%d", proto, src, sport);
+	flow_format(c->flow, sizeof(c->flow), proto, src, sport);
 	rt_buf_init(&c->body, 16 * 1024);
 	c->started_ns = rt_mono_ns();
 	c->status = 500;
@@ -129,7 +165,7 @@ agent_header_aor(const struct rt_sip_msg *msg, enum rt_sip_hdr id, char *aor,
 {
 	struct rt_sip_str uri, display, params;
 	struct rt_sip_uri u;
-	int i = msg->first[id], n;
+	int i = msg->first[id];
 
 	if (i < 0 || rt_sip_name_addr(msg->headers[i].value, &uri, &display,
 	    &params) != 0 || rt_sip_uri_parse(uri, &u) != 0 || u.user.len == 0 ||
@@ -139,9 +175,17 @@ agent_header_aor(const struct rt_sip_msg *msg, enum rt_sip_hdr id, char *aor,
 		realm[k] = (char)(u.host.p[k] >= 'A' && u.host.p[k] <= 'Z' ?
 		    u.host.p[k] - 'A' + 'a' : u.host.p[k]);
 	realm[u.host.len] = '\0';
-	n = snprintf(aor, cap, "sip:%.*s@%s", (int)u.user.len, u.user.p, realm);
-	if (n < 0 || (size_t)n >= cap)
+	/* "sip:" user "@" realm, built by hand (as the flow is): every
+	 * request of a roamer comes this way */
+	if (4 + u.user.len + 1 + u.host.len >= cap) {
+		if (cap > 0)
+			aor[0] = '\0';
 		return RT_ERR_TOO_BIG;
+	}
+	memcpy(aor, "sip:", 4);
+	memcpy(aor + 4, u.user.p, u.user.len);
+	aor[4 + u.user.len] = '@';
+	memcpy(aor + 5 + u.user.len, realm, u.host.len + 1);
 	if (hostp != NULL)
 		*hostp = u.host;
 	return 0;
@@ -153,31 +197,59 @@ forbid(struct agent_check *c, const char *reason, const char *phrase)
 	agent_verdict(c, 403, reason, "%s\r\n", phrase);
 }
 
-/* The registration's Expires: the Contact's expires=, else Expires, else
- * 3600; -1 when the Contact's expires= is not a number. */
+/* The first element of a list header value (the rest are not looked at). */
+static int
+first_element(void *arg, struct rt_sip_str elem)
+{
+	*(struct rt_sip_str *)arg = elem;
+	return 1;
+}
+
+/*
+ * The REGISTER's contact, the binding's: the first of its first Contact
+ * header, its URI and params. Returns 1 for "*", 0 for a contact, -1 for
+ * none (no Contact, or one that does not parse: uri and params empty).
+ */
+static int
+register_contact(const struct agent_check *c, struct rt_sip_str *uri,
+    struct rt_sip_str *params)
+{
+	int i = c->msg.first[RT_HDR_CONTACT];
+	struct rt_sip_str elem = {NULL, 0}, display;
+
+	*uri = *params = (struct rt_sip_str){"", 0};
+	if (i < 0)
+		return -1;
+	if (rt_sip_str_eq(c->msg.headers[i].value, "*"))
+		return 1;
+	if (rt_sip_split_list(c->msg.headers[i].value, first_element, &elem) != 1 ||
+	    rt_sip_name_addr(elem, uri, &display, params) != 0) {
+		*uri = *params = (struct rt_sip_str){"", 0};
+		return -1;
+	}
+	return 0;
+}
+
+/* The registration's Expires: the contact's expires=, else Expires, else
+ * 3600; 0 for Contact: *; -1 when the contact's expires= is not a number. */
 static long
 register_expires(const struct agent_check *c)
 {
-	int i = c->msg.first[RT_HDR_CONTACT];
+	struct rt_sip_str uri, params, val;
 	long e = c->msg.expires >= 0 ? c->msg.expires : 3600;
+	int kind = register_contact(c, &uri, &params);
 
-	if (i >= 0) {
-		struct rt_sip_str uri, display, params, val;
-		char num[16];
+	if (kind == 1)
+		return 0;
+	if (kind == 0 && rt_sip_param(params, "expires", &val) == 0) {
+		char num[16], *end;
 
-		if (rt_sip_name_addr(c->msg.headers[i].value, &uri, &display, &params) == 0 &&
-		    rt_sip_param(params, "expires", &val) == 0) {
-			char *end;
-
-			if (rt_sip_str_copy(val, num, sizeof(num)) != 0 || num[0] < '0' ||
-			    num[0] > '9')
-				return -1;
-			e = strtol(num, &end, 10);
-			if (*end != '\0')
-				return -1;
-		}
-		if (rt_sip_str_eq(c->msg.headers[i].value, "*"))
-			e = 0;
+		if (rt_sip_str_copy(val, num, sizeof(num)) != 0 || num[0] < '0' ||
+		    num[0] > '9')
+			return -1;
+		e = strtol(num, &end, 10);
+		if (*end != '\0')
+			return -1;
 	}
 	return e < 0 ? 0 : e;
 }
@@ -201,6 +273,36 @@ path_add(void *arg, struct rt_sip_str elem)
 	return 0;
 }
 
+/* The contact a REGISTER binds, its binding's key: the URI of its first
+ * contact, "" for none (or one that does not parse or fit). Returns 1 for
+ * Contact: *, else 0. */
+static int
+contact_key(const struct agent_check *c, char *out, size_t cap)
+{
+	struct rt_sip_str uri, params;
+	int kind = register_contact(c, &uri, &params);
+
+	if (kind != 0 || rt_sip_str_copy(uri, out, cap) != 0)
+		out[0] = '\0';
+	return kind == 1;
+}
+
+/* A deregistration the home realm vouched for: drops the bindings it
+ * names, alone (that AOR's contact, or for "*" all its contacts, on this
+ * flow): the AOR's others and other AORs on the flow stay. */
+static void
+deregister_done(struct agent_check *c)
+{
+	char contact[RT_URI_MAX];
+	int star = contact_key(c, contact, sizeof(contact));
+	size_t n;
+
+	n = agent_bindings_del(c->agent->bindings, c->flow, c->aor, star ? NULL : contact);
+	log_info("event=deregistered aor=%s contact=%s flow=%s bindings=%zu", c->aor,
+	    star ? "*" : contact, c->flow, n);
+	agent_verdict(c, 200, "deregistered", "%s", "");
+}
+
 /* A REGISTER the home realm vouched for: record or drop the binding. */
 static void
 register_done(struct agent_check *c, const struct rt_assertion *as)
@@ -210,11 +312,10 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	struct path_collect pc;
 	time_t now = rt_time_now();
 	long e = c->expires;
+	int r;
 
 	if (c->deregister) {
-		agent_bindings_del(a->bindings, c->flow);
-		log_info("event=deregistered aor=%s flow=%s", c->aor, c->flow);
-		agent_verdict(c, 200, "deregistered", "%s", "");
+		deregister_done(c);
 		return;
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
@@ -232,25 +333,27 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	b->registered_ms = rt_time_now_ms();
 	b->register_hash = agent_usage_hash(c->msg.headers[c->msg.first[RT_HDR_CALL_ID]].value,
 	    c->msg.cseq);
-	if (c->msg.first[RT_HDR_CONTACT] >= 0) {
-		struct rt_sip_str uri, display, params;
-
-		if (rt_sip_name_addr(c->msg.headers[c->msg.first[RT_HDR_CONTACT]].value,
-		    &uri, &display, &params) == 0)
-			(void)!rt_sip_str_copy(uri, b->contact, sizeof(b->contact));
-	}
+	(void)contact_key(c, b->contact, sizeof(b->contact));
 	pc.b = b;
 	for (int i = rt_sip_next(&c->msg, RT_HDR_PATH, -1); i >= 0;
 	    i = rt_sip_next(&c->msg, RT_HDR_PATH, i))
 		(void)rt_sip_split_list(c->msg.headers[i].value, path_add, &pc);
-	if (agent_bindings_put(a->bindings, b) != 0) {
+	if ((r = agent_bindings_put(a->bindings, b)) == RT_ERR_DENIED) {
+		log_warn("event=flow_bindings_full aor=%s flow=%s max=%ld", c->aor,
+		    c->flow, a->config->max_bindings_per_flow);
+		forbid(c, "flow_full",
+		    "Forbidden (too many registrations from this flow)");
+		free(b);
+		return;
+	}
+	if (r != 0) {
 		agent_verdict(c, 503, "bindings_full",
 		    "Service Unavailable\r\nRetry-After: %ld\r\n", a->config->retry_after);
 		free(b);
 		return;
 	}
-	log_info("event=registered aor=%s flow=%s home=%s assertion=%s expires=%ld",
-	    c->aor, c->flow, c->home, as->id, e);
+	log_info("event=registered aor=%s contact=%s flow=%s home=%s assertion=%s "
+	    "expires=%ld", c->aor, b->contact, c->flow, c->home, as->id, e);
 	agent_verdict(c, 200, "registered", "%s", "");
 	free(b);
 }
@@ -420,7 +523,7 @@ agent_policy_authenticated(struct agent_check *c, const struct rt_assertion *as)
 		return;
 	}
 	/* re-authenticated on the way: the binding carries the new assertion */
-	if (agent_bindings_get(c->agent->bindings, c->flow, &b) != 0) {
+	if (agent_bindings_get(c->agent->bindings, c->flow, c->aor, NULL, &b) != 0) {
 		forbid(c, "not_registered", "Forbidden (not registered)");
 		return;
 	}
@@ -486,41 +589,60 @@ store_and_forward_verdict(struct agent_check *c)
 		agent_verdict(c, 500, "internal", "Server Internal Error\r\n");
 }
 
+/*
+ * A request that no binding answers (none of its From AOR on its flow,
+ * or no From AOR at all): the store-and-forward server's, a subscriber's
+ * of ours, ACK and CANCEL pass; a roamer's is refused, whatever else the
+ * flow holds.
+ */
+static void
+unbound_request(struct agent_check *c, int from_ok, struct rt_sip_str host)
+{
+	struct agent *a = c->agent;
+	char other[AGENT_FLOW_MAX];
+
+	if (is_store_and_forward(c)) {
+		store_and_forward_verdict(c);
+		return;
+	}
+	if (!from_ok) {
+		agent_verdict(c, 400, "bad_request", "Bad Request (From)\r\n");
+		return;
+	}
+	if (realm_is_local(a->config, host) || c->msg.method == RT_SIP_ACK ||
+	    c->msg.method == RT_SIP_CANCEL) {
+		agent_verdict(c, 200, "local", "%s", "");
+		return;
+	}
+	if (agent_bindings_has_aor(a->bindings, c->aor, other, sizeof(other))) {
+		log_warn("event=route_changed aor=%s registered_flow=%s flow=%s",
+		    c->aor, other, c->flow);
+		forbid(c, "route_changed", "Forbidden (not the registered route)");
+		return;
+	}
+	forbid(c, "not_registered", "Forbidden (not registered)");
+}
+
+/* A request other than REGISTER: its From AOR picks the binding, which
+ * must be on the flow the request came by. */
 static int
 check_request(struct agent_check *c)
 {
-	struct agent *a = c->agent;
 	struct agent_binding b;
-	char realm[RT_REALM_MAX], other[AGENT_FLOW_MAX];
-	struct rt_sip_str host;
+	char realm[RT_REALM_MAX];
+	struct rt_sip_str host = {"", 0};
 	time_t now = rt_time_now();
+	int from_ok;
 
-	if (agent_bindings_get(a->bindings, c->flow, &b) != 0) {
-		if (is_store_and_forward(c)) {
-			store_and_forward_verdict(c);
-			return 0;
-		}
-		if (agent_header_aor(&c->msg, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
-		    sizeof(realm), &host) != 0) {
-			agent_verdict(c, 400, "bad_request", "Bad Request (From)\r\n");
-			return 0;
-		}
-		if (realm_is_local(a->config, host) || c->msg.method == RT_SIP_ACK ||
-		    c->msg.method == RT_SIP_CANCEL) {
-			agent_verdict(c, 200, "local", "%s", "");
-			return 0;
-		}
-		if (agent_bindings_has_aor(a->bindings, c->aor, other, sizeof(other))) {
-			log_warn("event=route_changed aor=%s registered_flow=%s flow=%s",
-			    c->aor, other, c->flow);
-			forbid(c, "route_changed", "Forbidden (not the registered route)");
-			return 0;
-		}
-		forbid(c, "not_registered", "Forbidden (not registered)");
+	from_ok = agent_header_aor(&c->msg, RT_HDR_FROM, c->aor, sizeof(c->aor), realm,
+	    sizeof(realm), &host) == 0;
+	if (!from_ok || agent_bindings_get(c->agent->bindings, c->flow, c->aor, NULL,
+	    &b) != 0) {
+		unbound_request(c, from_ok, host);
 		return 0;
 	}
-	snprintf(c->aor, sizeof(c->aor), "%s", b.aor);
-	snprintf(c->home, sizeof(c->home), "%s", b.home);
+	_Static_assert(sizeof(c->home) == sizeof(b.home), "home: one size");
+	memcpy(c->home, b.home, sizeof(c->home));
 	if (now >= b.assertion.not_on_or_after || now >= b.expires) {
 		/* ACK and CANCEL cannot be challenged (RFC 3261 22.1) */
 		if (c->msg.method == RT_SIP_ACK || c->msg.method == RT_SIP_CANCEL) {

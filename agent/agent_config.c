@@ -59,7 +59,11 @@ const struct rt_config_key agent_config_keys[] = {
 	    "RFC 3329 Security-Server value offered to UAs that send Security-Client "
 	    "(empty: not offered)", 0, 0, NULL},
 	{"agent", "max_bindings", RT_CFG_INT, "100000",
-	    "registrations of roamers kept at once", 16, 10000000, NULL},
+	    "registrations of roamers kept at once (one per AOR, contact and source "
+	    "flow)", 16, 10000000, NULL},
+	{"agent", "max_bindings_per_flow", RT_CFG_INT, "32",
+	    "registrations kept at once from one source flow (transport, address, "
+	    "port), e.g. a phone's lines: more are refused (403)", 1, 100000, NULL},
 	{"agent", "max_expires", RT_CFG_DURATION, "1h",
 	    "longest registration accepted (a longer Expires is shortened)", 60, 86400, NULL},
 	{"agent", "fail_window", RT_CFG_DURATION, "1m",
@@ -181,6 +185,8 @@ agent_config_load(const char *path, struct agent_config *ac, char *err, size_t e
 	ac->nproxy_uris = list_load(cfg, "proxy_uris", ac->proxy_uris, AGENT_LIST_MAX);
 	ac->security_server = str_or_empty(rt_config_str(cfg, "agent", "security_server"));
 	ac->max_bindings = (long)rt_config_int(cfg, "agent", "max_bindings");
+	ac->max_bindings_per_flow = (long)rt_config_int(cfg, "agent",
+	    "max_bindings_per_flow");
 	ac->max_expires = (long)rt_config_int(cfg, "agent", "max_expires");
 	ac->fail_window = (long)rt_config_int(cfg, "agent", "fail_window");
 	ac->fail_limit_source = (int)rt_config_int(cfg, "agent", "fail_limit_source");

@@ -339,8 +339,8 @@ run_record(struct agent_usage *u, const struct agent_usage_party *p,
 }
 
 /* A registration is billed only where the agreement made it a service,
- * and only the registration the binding holds (the report of an older
- * REGISTER is late: its binding was replaced). */
+ * and only the registration a binding of its AOR on its flow holds (the
+ * report of an older REGISTER is late: its binding was replaced). */
 static int
 run_register(struct agent_usage *u, time_t now)
 {
@@ -353,11 +353,11 @@ run_register(struct agent_usage *u, time_t now)
 		answer(u, 500, AGENT_USAGE_FAILED, "Server Internal Error");
 		return 0;
 	}
-	ours = agent_bindings_get(u->agent->bindings, u->flow, b) == 0 &&
-	    b->registered_ms != 0 && b->register_hash == agent_usage_hash(
-	    u->msg.headers[u->msg.first[RT_HDR_CALL_ID]].value, u->msg.cseq) &&
-	    agent_header_aor(&u->msg, RT_HDR_TO, aor, sizeof(aor), realm,
-	    sizeof(realm), NULL) == 0 && strcmp(aor, b->aor) == 0 &&
+	ours = agent_header_aor(&u->msg, RT_HDR_TO, aor, sizeof(aor), realm,
+	    sizeof(realm), NULL) == 0 &&
+	    agent_bindings_get_registered(u->agent->bindings, u->flow, aor,
+	    agent_usage_hash(u->msg.headers[u->msg.first[RT_HDR_CALL_ID]].value,
+	    u->msg.cseq), b) == 0 && b->registered_ms != 0 &&
 	    now < b->assertion.not_on_or_after && now < b->expires &&
 	    rt_services_contain(b->assertion.services, b->assertion.nservices,
 	    "registration");

@@ -210,7 +210,8 @@ report_worker(void *arg)
 		int n, i;
 
 		snprintf(id, sizeof(id), "%016llx@192.0.2.10", (unsigned long long)call_id);
-		if (agent_bindings_get(w->in->agent->bindings, flow, b) != 0)
+		if (agent_bindings_get(w->in->agent->bindings, flow,
+		    "sip:alice@home.example", NULL, b) != 0)
 			die("binding");
 		b->registered_ms = rt_time_now_ms();
 		b->register_hash = agent_usage_hash((struct rt_sip_str){id, strlen(id)}, 2);

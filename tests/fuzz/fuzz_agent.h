@@ -94,6 +94,7 @@ fuzz_agent_new(const char *prog)
 	config.proxy_uris[config.nproxy_uris++] = "198.51.100.1:5070";
 	config.security_server = "digest;q=0.1";
 	config.max_bindings = 1024;
+	config.max_bindings_per_flow = 32;
 	config.max_expires = 3600;
 	config.fail_window = 60;
 	config.fail_limit_source = 2;

@@ -29,7 +29,8 @@
  * no allow without our PAI except for ACK, CANCEL, a request with
  * Privacy: id toward a domain outside the trust domain, requests whose
  * From (To for REGISTER) names one of our realms, and requests of the
- * configured store-and-forward server (which keep the PAI they carry).
+ * configured store-and-forward server (which keep the PAI they carry);
+ * our PAI only for a From AOR bound on the request's flow, and its own.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +120,24 @@ names_local(const struct agent_check *c)
 	    strcasestr(value, "@local.example") != NULL;
 }
 
+/* An allow with our PAI: the From AOR is bound on the request's flow,
+ * and the PAI is its assertion's (put_binding's: the AOR). */
+static void
+check_bound_aor(const struct agent_check *c, const char *body)
+{
+	char aor[RT_URI_MAX], realm[RT_REALM_MAX], want[RT_URI_MAX + 32];
+	struct agent_binding *b = malloc(sizeof(*b));
+
+	if (b == NULL || agent_header_aor(&c->msg, RT_HDR_FROM, aor, sizeof(aor), realm,
+	    sizeof(realm), NULL) != 0 ||
+	    agent_bindings_get(agent->bindings, c->flow, aor, NULL, b) != 0)
+		abort();
+	snprintf(want, sizeof(want), "P-Asserted-Identity: <%s>\r\n", aor);
+	if (strcmp(body, want) != 0 || strcmp(b->assertion.public_id, aor) != 0)
+		abort();
+	free(b);
+}
+
 static void
 check_verdict(const struct agent_check *c)
 {
@@ -134,6 +153,8 @@ check_verdict(const struct agent_check *c)
 			if (c->body.len == 0 ? !ack_or_cancel :
 			    strncmp(body, "P-Asserted-Identity: <sip:", 26) != 0)
 				abort();
+			if (c->body.len != 0)
+				check_bound_aor(c, body);
 		} else if (strcmp(c->reason, "local") == 0) {
 			if (c->body.len != 0 || (!ack_or_cancel && !names_local(c)))
 				abort();

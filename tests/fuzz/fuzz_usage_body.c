@@ -47,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define QUERY_MAX 256
 #define VALUE_MAX 64
 #define ALICE_FLOW "udp:192.0.2.10:5060"
+#define ALICE_AOR "sip:alice@home.example"
 #define ROWS_MAX 5000	/* then the spool starts afresh */
 
 static struct agent_config config;
@@ -62,7 +63,7 @@ put_alice(void)
 
 	memset(&b, 0, sizeof(b));
 	snprintf(b.flow, sizeof(b.flow), ALICE_FLOW);
-	snprintf(b.aor, sizeof(b.aor), "sip:alice@home.example");
+	snprintf(b.aor, sizeof(b.aor), ALICE_AOR);
 	snprintf(b.home, sizeof(b.home), "home.example");
 	snprintf(b.assertion.id, sizeof(b.assertion.id),
 	    "0190f3c2-7a1e-7c3d-9a4b-5e6f7a8b9c0d");
@@ -149,6 +150,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config.date_window = 300;
 	config.security_server = "";
 	config.max_bindings = 16;
+	config.max_bindings_per_flow = 4;
 	config.max_expires = 3600;
 	config.fail_window = 60;
 	config.fail_limit_source = 10;
@@ -272,7 +274,8 @@ prime(const char *body, size_t len)
 		snprintf(key, sizeof(key), "m:%ld:%s", msg->cseq, call_id);
 		(void)!agent_pending_put(agent->pending, key, &party, rt_time_now());
 		/* and alice's binding comes from it, were it a REGISTER */
-		if (agent_bindings_get(agent->bindings, ALICE_FLOW, binding) != 0)
+		if (agent_bindings_get(agent->bindings, ALICE_FLOW, ALICE_AOR, NULL,
+		    binding) != 0)
 			abort();
 		binding->registered_ms = rt_time_now_ms();
 		binding->register_hash = agent_usage_hash(

@@ -117,6 +117,10 @@ ok "erin registers" sipp_run erin register.xml erin 'Bright-River-52'
 ok "  ... her registration is a usage record (registration, 1 event)" \
     wait_for 5 spool_is 1 "SELECT count(*) FROM record WHERE service = 'registration' AND
     unit = 'event' AND quantity = 1 AND subscriber = 'sip:erin@home.example'"
+ok "alice's MESSAGE from erin's flow (erin's binding there, not hers): 403" \
+    sipp_run alice-on-erin message_refused.xml alice x
+ok "  ... refused as from any flow alice did not register from" \
+    grep -q '403 Forbidden (not the registered route)' alice-on-erin.msg
 # a report straight to the agent's API: nonsense is refused, stores nothing
 bad_report() {
 	printf hello >bad-report.txt
@@ -144,6 +148,8 @@ uas_private() {	# the UAS's trace of the request that asked for privacy
 }
 messages=$(spool "SELECT count(*) FROM record WHERE service = 'message'")
 sipp_field=$(now_date)
+sipp_port=$UAC_PORT	# alice's registered flow (a request of hers from
+			# erin's is refused: bindings are per AOR and flow)
 ok "a MESSAGE with Privacy: id to another domain is delivered (200)" \
     sipp_run private message_private.xml alice x
 ok "  ... and reaches the UAS without any P-Asserted-Identity" \

@@ -46,6 +46,7 @@ agent_fixture_setup(void **state)
 	    "trust_domains = " TRUSTED_PEER "\n"
 	    "security_server = " SEC_SERVER "\n"
 	    "max_bindings = " STR(MAX_BINDINGS) "\n"
+	    "max_bindings_per_flow = " STR(MAX_BINDINGS_PER_FLOW) "\n"
 	    "fail_window = " STR(FAIL_WINDOW) "s\n"
 	    "fail_limit_source = " STR(FAIL_LIMIT_SOURCE) "\n"
 	    "fail_limit_identity = " STR(FAIL_LIMIT_IDENTITY) "\n"

@@ -42,6 +42,7 @@
 #define FAIL_WINDOW 60
 #define BAN_TIME 300
 #define MAX_BINDINGS 16
+#define MAX_BINDINGS_PER_FLOW 4
 #define MAX_EXPIRES 3600
 #define AUTH_TIMEOUT 1
 #define PASSWORD "Roam-Wide-2026!"

@@ -168,7 +168,8 @@ usage_registered(struct agent_fixture *fx, const char *call_id, long cseq)
 	struct rt_sip_str id = {call_id, strlen(call_id)};
 
 	assert_non_null(b);
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, b), 0);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    b), 0);
 	b->registered_ms = rt_time_now_ms();
 	b->register_hash = agent_usage_hash(id, cseq);
 	assert_int_equal(agent_bindings_put(fx->agent->bindings, b), 0);

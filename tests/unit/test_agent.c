@@ -6,9 +6,10 @@
  * proxies as sipp sends it), what the agent refuses on its own (forged,
  * stale and replayed nonces, a digest uri that is neither, a downgraded
  * security agreement, third-party registration, malformed SIP), the 503
- * when the broker is absent, the failure limiter per source and per
- * identity, and the bindings table and the limiter on their own.
- * Requests of registered roamers are in test_agent_policy.c.
+ * when the broker is absent, and the failure limiter per source and per
+ * identity. The bindings table and the limiter on their own are in
+ * test_agent_binding.c, requests of registered roamers in
+ * test_agent_policy.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -555,177 +556,6 @@ test_limit_identity(void **state)
 	rt_time_set_now(0);
 }
 
-static void
-test_limiter(void **state)
-{
-	struct agent_limiter *l = NULL;
-	time_t t = AGENT_T0;
-
-	(void)state;
-	assert_int_equal(agent_limiter_new(4, 60, 3, 300, &l), 0);
-	assert_false(agent_limiter_banned(l, "k", t));
-	assert_int_equal(agent_limiter_fail(l, "k", t), 0);
-	assert_int_equal(agent_limiter_fail(l, "k", t + 1), 0);
-	/* a success forgets the failures */
-	agent_limiter_ok(l, "k");
-	assert_int_equal(agent_limiter_fail(l, "k", t + 2), 0);
-	assert_int_equal(agent_limiter_fail(l, "k", t + 3), 0);
-	assert_int_equal(agent_limiter_fail(l, "k", t + 4), 1);	/* just banned */
-	assert_true(agent_limiter_banned(l, "k", t + 4));
-	assert_false(agent_limiter_banned(l, "other", t + 4));
-	/* failing on while banned does not extend the ban */
-	assert_int_equal(agent_limiter_fail(l, "k", t + 100), 0);
-	/* a success does not lift a ban */
-	agent_limiter_ok(l, "k");
-	assert_true(agent_limiter_banned(l, "k", t + 303));
-	assert_false(agent_limiter_banned(l, "k", t + 304));
-	/* failures outside the window do not add up */
-	assert_int_equal(agent_limiter_fail(l, "w", t), 0);
-	assert_int_equal(agent_limiter_fail(l, "w", t + 30), 0);
-	assert_int_equal(agent_limiter_fail(l, "w", t + 61), 0);
-	assert_int_equal(agent_limiter_fail(l, "w", t + 62), 0);
-	assert_int_equal(agent_limiter_fail(l, "w", t + 63), 1);
-	agent_limiter_free(l);
-
-	/* a window longer than the ban: once the ban ran out, a success starts
-	 * the count over, so the next slip does not ban again at once */
-	rt_time_set_now(t);
-	assert_int_equal(agent_limiter_new(4, 3600, 3, 300, &l), 0);
-	assert_int_equal(agent_limiter_fail(l, "b", t), 0);
-	assert_int_equal(agent_limiter_fail(l, "b", t), 0);
-	assert_int_equal(agent_limiter_fail(l, "b", t), 1);
-	rt_time_set_now(t + 300);
-	assert_false(agent_limiter_banned(l, "b", t + 300));
-	agent_limiter_ok(l, "b");
-	assert_int_equal(agent_limiter_fail(l, "b", t + 301), 0);
-	assert_false(agent_limiter_banned(l, "b", t + 301));
-	/* without that success, still over the limit in the window: banned */
-	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 0);
-	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 0);
-	assert_int_equal(agent_limiter_fail(l, "c", t + 301), 1);
-	assert_int_equal(agent_limiter_fail(l, "c", t + 601), 1);
-	agent_limiter_free(l);
-	rt_time_set_now(0);
-	agent_limiter_free(NULL);
-}
-
-static void
-binding(struct agent_binding *b, const char *flow, const char *aor, time_t expires)
-{
-	memset(b, 0, sizeof(*b));
-	snprintf(b->flow, sizeof(b->flow), "%s", flow);
-	snprintf(b->aor, sizeof(b->aor), "%s", aor);
-	snprintf(b->home, sizeof(b->home), "%s", HOME);
-	b->expires = expires;
-	b->assertion.not_on_or_after = expires;
-}
-
-static void
-test_bindings_table(void **state)
-{
-	struct agent_bindings *bs = NULL;
-	struct agent_binding *b = calloc(1, sizeof(*b)), *got = calloc(1, sizeof(*got));
-	char flow[AGENT_FLOW_MAX];
-
-	(void)state;
-	assert_non_null(b);
-	assert_non_null(got);
-	rt_time_set_now(AGENT_T0);
-	assert_int_equal(agent_bindings_new(4, &bs), 0);
-	assert_int_equal(agent_bindings_get(bs, UA_FLOW, got), RT_ERR_NOT_FOUND);
-	assert_false(agent_bindings_has_aor(bs, ALICE, flow, sizeof(flow)));
-
-	/* put, get */
-	binding(b, UA_FLOW, ALICE, AGENT_T0 + 600);
-	snprintf(b->path[0], RT_URI_MAX, "sip:edge.visited.example;lr");
-	b->npath = 1;
-	assert_int_equal(agent_bindings_put(bs, b), 0);
-	assert_int_equal(agent_bindings_count(bs), 1);
-	assert_int_equal(agent_bindings_get(bs, UA_FLOW, got), 0);
-	assert_string_equal(got->aor, ALICE);
-	assert_int_equal(got->npath, 1);
-	assert_string_equal(got->path[0], "sip:edge.visited.example;lr");
-	assert_true(agent_bindings_has_aor(bs, ALICE, flow, sizeof(flow)));
-	assert_string_equal(flow, UA_FLOW);
-	assert_true(agent_bindings_has_aor(bs, ALICE, NULL, 0));
-	assert_false(agent_bindings_has_aor(bs, BOB_HOME, NULL, 0));
-	/* flows are compared exactly */
-	assert_int_equal(agent_bindings_get(bs, "udp:192.0.2.10:506", got),
-	    RT_ERR_NOT_FOUND);
-	assert_int_equal(agent_bindings_get(bs, "UDP:192.0.2.10:5060", got),
-	    RT_ERR_NOT_FOUND);
-
-	/* replace: same flow, one binding, the new contents */
-	binding(b, UA_FLOW, BOB_HOME, AGENT_T0 + 900);
-	assert_int_equal(agent_bindings_put(bs, b), 0);
-	assert_int_equal(agent_bindings_count(bs), 1);
-	assert_int_equal(agent_bindings_get(bs, UA_FLOW, got), 0);
-	assert_string_equal(got->aor, BOB_HOME);
-	assert_int_equal(got->npath, 0);
-	assert_false(agent_bindings_has_aor(bs, ALICE, NULL, 0));
-
-	/* fill up: 4 live ones, a fifth is refused, a replace is not */
-	for (int i = 1; i < 4; i++) {
-		snprintf(flow, sizeof(flow), "udp:192.0.2.%d:5060", 100 + i);
-		binding(b, flow, ALICE, AGENT_T0 + 100 * i);
-		assert_int_equal(agent_bindings_put(bs, b), 0);
-	}
-	assert_int_equal(agent_bindings_count(bs), 4);
-	binding(b, "tcp:192.0.2.200:5060", ALICE, AGENT_T0 + 600);
-	assert_int_equal(agent_bindings_put(bs, b), RT_ERR_TOO_BIG);
-	assert_int_equal(agent_bindings_count(bs), 4);
-	binding(b, UA_FLOW, BOB_HOME, AGENT_T0 + 1000);
-	assert_int_equal(agent_bindings_put(bs, b), 0);
-	/* once one expired, it makes room (expiry is "at or before now") */
-	rt_time_set_now(AGENT_T0 + 100);
-	binding(b, "tcp:192.0.2.200:5060", ALICE, AGENT_T0 + 600);
-	assert_int_equal(agent_bindings_put(bs, b), 0);
-	assert_int_equal(agent_bindings_count(bs), 4);
-	assert_int_equal(agent_bindings_get(bs, "udp:192.0.2.101:5060", got),
-	    RT_ERR_NOT_FOUND);
-
-	/* del: absent flows are fine */
-	agent_bindings_del(bs, "tcp:192.0.2.200:5060");
-	agent_bindings_del(bs, "tcp:192.0.2.200:5060");
-	agent_bindings_del(bs, "never:there");
-	assert_int_equal(agent_bindings_count(bs), 3);
-	assert_int_equal(agent_bindings_get(bs, "tcp:192.0.2.200:5060", got),
-	    RT_ERR_NOT_FOUND);
-
-	/* expire: by the given time, not the clock */
-	assert_int_equal(agent_bindings_expire(bs, AGENT_T0 + 199), 0);
-	assert_int_equal(agent_bindings_expire(bs, AGENT_T0 + 300), 2);
-	assert_int_equal(agent_bindings_count(bs), 1);
-	assert_int_equal(agent_bindings_get(bs, UA_FLOW, got), 0);
-	assert_int_equal(agent_bindings_expire(bs, AGENT_T0 + 1000), 1);
-	assert_int_equal(agent_bindings_count(bs), 0);
-	assert_false(agent_bindings_has_aor(bs, BOB_HOME, NULL, 0));
-
-	/* many flows in one table: all found again */
-	agent_bindings_free(bs);
-	assert_int_equal(agent_bindings_new(3000, &bs), 0);
-	for (int i = 0; i < 3000; i++) {
-		snprintf(flow, sizeof(flow), "udp:10.0.%d.%d:%d", i / 250, i % 250, 5060 + i);
-		binding(b, flow, ALICE, AGENT_T0 + 600);
-		snprintf(b->aor, sizeof(b->aor), "sip:u%d@" HOME, i);
-		assert_int_equal(agent_bindings_put(bs, b), 0);
-	}
-	assert_int_equal(agent_bindings_count(bs), 3000);
-	for (int i = 0; i < 3000; i += 7) {
-		snprintf(flow, sizeof(flow), "udp:10.0.%d.%d:%d", i / 250, i % 250, 5060 + i);
-		assert_int_equal(agent_bindings_get(bs, flow, got), 0);
-		snprintf(flow, sizeof(flow), "sip:u%d@" HOME, i);
-		assert_string_equal(got->aor, flow);
-	}
-	assert_true(agent_bindings_has_aor(bs, "sip:u2999@" HOME, flow, sizeof(flow)));
-	assert_string_equal(flow, "udp:10.0.11.249:8059");
-	agent_bindings_free(bs);
-	agent_bindings_free(NULL);
-	free(b);
-	free(got);
-	rt_time_set_now(0);
-}
-
 int
 main(void)
 {
@@ -754,8 +584,6 @@ main(void)
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_limit_identity, agent_fixture_setup,
 		    agent_fixture_teardown),
-		cmocka_unit_test(test_limiter),
-		cmocka_unit_test(test_bindings_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,11 +4,12 @@
  * the test says (agent_broker_start only: no HTTP). Covers what the agent
  * forwards (the digest answer as the UA sent it, the body hash of
  * auth-int), a registration recorded from the assertion (flow, contact,
- * Path up to 4, Expires capped) and deregistration; a full bindings table;
- * every refusal of the home realm as its verdict; wrong credentials
- * counted by the failure limiter; assertions the agent refuses (missing,
- * another subscriber, another audience, expired); the 407
- * re-authentication of an expired binding, of one gone meanwhile, and
+ * Path up to 4, Expires capped) and deregistration; several AORs and
+ * contacts on one flow, each deregistered alone; a full flow and a full
+ * bindings table; every refusal of the home realm as its verdict; wrong
+ * credentials counted by the failure limiter; assertions the agent
+ * refuses (missing, another subscriber, another audience, expired); the
+ * 407 re-authentication of an expired binding, of one gone meanwhile, and
  * sipp's (its digest uri our proxy's address); a broker that does not
  * answer in time and one that answers garbage: 503, never an allow.
  */
@@ -178,24 +179,68 @@ ok_response(struct rt_auth_response *resp, const char *public_id, const char *au
 }
 
 /*
- * A REGISTER of alice from UA_IP:port with contact, answering a fresh
- * challenge; the agent must send it to the broker. Returns the request
- * message to answer.
+ * A REGISTER of user (at home.example) from UA_IP:port with contact,
+ * answering a fresh challenge; the agent must send it to the broker.
+ * Returns the request message to answer.
  */
+static nng_msg *
+register_user_sent(struct home_fixture *h, const char *user, int port,
+    const char *contact, const char *more)
+{
+	struct agent_fixture *fx = h->fx;
+	char aor[RT_URI_MAX], cred[1024], extra[2048];
+
+	snprintf(aor, sizeof(aor), "sip:%s@" HOME, user);
+	agent_run(fx, UA_IP, port, &(struct sip_req){.from = aor, .to = aor,
+	    .contact = contact});
+	assert_int_equal(fx->check->status, 401);
+	agent_credentials("Authorization", RT_DIGEST_SHA256, user, fx->nonce,
+	    "sip:" HOME, "REGISTER", "00000001", cred, sizeof(cred));
+	snprintf(extra, sizeof(extra), "%s%s", cred, more != NULL ? more : "");
+	assert_int_equal(start(h, port, &(struct sip_req){.from = aor, .to = aor,
+	    .contact = contact, .extra = extra}), 1);
+	return receive(h);
+}
+
+/* The same for alice. */
 static nng_msg *
 register_sent(struct home_fixture *h, int port, const char *contact, const char *more)
 {
-	struct agent_fixture *fx = h->fx;
-	char cred[1024], extra[2048];
+	return register_user_sent(h, "alice", port, contact, more);
+}
 
-	agent_run(fx, UA_IP, port, &(struct sip_req){.contact = contact});
-	assert_int_equal(fx->check->status, 401);
-	agent_credentials("Authorization", RT_DIGEST_SHA256, "alice", fx->nonce,
-	    "sip:" HOME, "REGISTER", "00000001", cred, sizeof(cred));
-	snprintf(extra, sizeof(extra), "%s%s", cred, more != NULL ? more : "");
-	assert_int_equal(start(h, port, &(struct sip_req){.contact = contact,
-	    .extra = extra}), 1);
-	return receive(h);
+/* user registers (or deregisters) contact from UA_IP:port, the home realm
+ * vouching; the verdict's reason must be want. */
+static void
+register_user(struct home_fixture *h, const char *user, int port, const char *contact,
+    const char *more, const char *want)
+{
+	struct rt_auth_response resp;
+	char aor[RT_URI_MAX];
+	nng_msg *msg = register_user_sent(h, user, port, contact, more);
+
+	snprintf(aor, sizeof(aor), "sip:%s@" HOME, user);
+	ok_response(&resp, aor, VISITED, AGENT_T0 + 600);
+	answer(h, msg, &resp);
+	wait_done(h);
+	if (strcmp(h->fx->check->reason, want) != 0)
+		fail_msg("REGISTER of %s (%s): %d %s, want %s", user,
+		    contact != NULL ? contact : "default contact",
+		    h->fx->check->status, h->fx->check->reason, want);
+}
+
+/* An INVITE from UA_IP:port whose From is user's AOR: the verdict must be
+ * status, and the PAI user's (an allow) or body. */
+static void
+invite_from(struct home_fixture *h, const char *user, int port, int status,
+    const char *body)
+{
+	char aor[RT_URI_MAX], pai[RT_URI_MAX + 32];
+
+	snprintf(aor, sizeof(aor), "sip:%s@" HOME, user);
+	snprintf(pai, sizeof(pai), "P-Asserted-Identity: <%s>\r\n", aor);
+	agent_run(h->fx, UA_IP, port, &(struct sip_req){.method = "INVITE", .from = aor});
+	agent_expect(h->fx->check, status, status == 200 ? pai : body);
 }
 
 static void
@@ -235,7 +280,8 @@ test_register(void **state)
 	assert_string_equal(fx->check->reason, "registered");
 
 	/* the binding: flow, contact, Path, the assertion, Expires capped */
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, &b), 0);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    &b), 0);
 	assert_string_equal(b.aor, ALICE);
 	assert_string_equal(b.home, HOME);
 	assert_string_equal(b.contact, "sip:alice@" UA_IP ":5060");
@@ -274,6 +320,105 @@ test_register(void **state)
 	rt_time_set_now(0);
 }
 
+/*
+ * Bindings are per (AOR, contact, flow): two AORs and two contacts of one
+ * AOR registered from one flow all stay, each usable by its own AOR; a
+ * deregistration drops only what it names (one contact, or with "*" all
+ * of that AOR's contacts on the flow).
+ */
+static void
+test_register_several(void **state)
+{
+	struct home_fixture *h = *state;
+	struct agent_bindings *bs = h->fx->agent->bindings;
+	const char *not_registered = "Forbidden (not registered)\r\n";
+	struct agent_binding b;
+
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060>", NULL,
+	    "registered");
+	register_user(h, "bob", UA_PORT, "<sip:bob@" UA_IP ":5060>", NULL, "registered");
+	assert_int_equal(agent_bindings_count(bs), 2);
+	invite_from(h, "alice", UA_PORT, 200, NULL);
+	invite_from(h, "bob", UA_PORT, 200, NULL);
+	/* a second contact of alice's on the flow, and a refresh of the first */
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060;line=2>", NULL,
+	    "registered");
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060>", NULL,
+	    "registered");
+	assert_int_equal(agent_bindings_count(bs), 3);
+	/* one of alice's contacts goes: her other one still holds */
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060>;expires=0", NULL,
+	    "deregistered");
+	assert_int_equal(agent_bindings_count(bs), 2);
+	assert_int_equal(agent_bindings_get(bs, UA_FLOW, ALICE, NULL, &b), 0);
+	assert_string_equal(b.contact, "sip:alice@" UA_IP ":5060;line=2");
+	invite_from(h, "alice", UA_PORT, 200, NULL);
+	invite_from(h, "bob", UA_PORT, 200, NULL);
+	/* a Contact list: its first contact is the one bound (and its expires=
+	 * the one that counts) */
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060;line=3>, "
+	    "<sip:alice@" UA_IP ":5060;line=4>;expires=0", NULL, "registered");
+	assert_int_equal(agent_bindings_get(bs, UA_FLOW, ALICE,
+	    "sip:alice@" UA_IP ":5060;line=3", &b), 0);
+	register_user(h, "alice", UA_PORT, "<sip:alice@" UA_IP ":5060;line=3>;expires=0, "
+	    "<sip:alice@" UA_IP ":5060;line=2>", NULL, "deregistered");
+	assert_int_equal(agent_bindings_count(bs), 2);
+	/* a contact never registered: nothing goes */
+	register_user(h, "bob", UA_PORT, "<sip:bob@" UA_IP ":5999>;expires=0", NULL,
+	    "deregistered");
+	assert_int_equal(agent_bindings_count(bs), 2);
+	/* bob's "*": all of bob's on the flow, none of alice's */
+	register_user(h, "bob", UA_PORT, "*", "Expires: 0\r\n", "deregistered");
+	assert_int_equal(agent_bindings_count(bs), 1);
+	invite_from(h, "bob", UA_PORT, 403, not_registered);
+	invite_from(h, "alice", UA_PORT, 200, NULL);
+	/* the same AOR from another flow is another binding, and alice's "*"
+	 * on one flow leaves her binding on the other */
+	register_user(h, "alice", UA_PORT + 2, "<sip:alice@" UA_IP ":5062>", NULL,
+	    "registered");
+	assert_int_equal(agent_bindings_count(bs), 2);
+	register_user(h, "alice", UA_PORT, "*", "Expires: 0\r\n", "deregistered");
+	assert_int_equal(agent_bindings_count(bs), 1);
+	invite_from(h, "alice", UA_PORT + 2, 200, NULL);
+	invite_from(h, "alice", UA_PORT, 403, "Forbidden (not the registered route)\r\n");
+	rt_time_set_now(0);
+}
+
+/* One flow holds at most max_bindings_per_flow bindings (4 here): a new
+ * one beyond is refused, a refresh is not, other flows are not affected,
+ * and an expired one makes room. */
+static void
+test_flow_full(void **state)
+{
+	struct home_fixture *h = *state;
+	struct agent_fixture *fx = h->fx;
+	char aor[RT_URI_MAX];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(aor, sizeof(aor), "sip:line%d@" HOME, i);
+		agent_put_binding(fx, UA_FLOW, aor, "voice", AGENT_T0 + 600,
+		    AGENT_T0 + 100 + i);
+	}
+	register_user(h, "alice", UA_PORT, NULL, NULL, "flow_full");
+	agent_expect(fx->check, 403, "Forbidden (too many registrations from this flow)\r\n");
+	assert_int_equal(agent_bindings_count(fx->agent->bindings), 4);
+	invite_from(h, "alice", UA_PORT, 403, "Forbidden (not registered)\r\n");
+	invite_from(h, "line0", UA_PORT, 200, NULL);
+	invite_from(h, "line3", UA_PORT, 200, NULL);
+	/* a refresh of a binding the flow holds (line0's contact is the
+	 * helper's) */
+	register_user(h, "line0", UA_PORT, "<sip:alice@" UA_IP ":5060>", NULL,
+	    "registered");
+	/* another flow */
+	register_user(h, "alice", UA_PORT + 2, NULL, NULL, "registered");
+	assert_int_equal(agent_bindings_count(fx->agent->bindings), 5);
+	/* line1's registration ran out: room for alice */
+	rt_time_set_now(AGENT_T0 + 101);
+	register_user(h, "alice", UA_PORT, NULL, NULL, "registered");
+	invite_from(h, "alice", UA_PORT, 200, NULL);
+	rt_time_set_now(0);
+}
+
 static void
 test_bindings_full(void **state)
 {
@@ -295,7 +440,7 @@ test_bindings_full(void **state)
 	wait_done(h);
 	agent_expect(fx->check, 503, UNAVAILABLE);
 	assert_string_equal(fx->check->reason, "bindings_full");
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW,
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
 	    &(struct agent_binding){0}), RT_ERR_NOT_FOUND);
 	rt_time_set_now(0);
 }
@@ -441,7 +586,8 @@ test_reauthenticate(void **state)
 	answer(h, msg, &resp);
 	wait_done(h);
 	agent_expect(fx->check, 200, PAI_ALICE);
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, &b), 0);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    &b), 0);
 	assert_int_equal(b.assertion.not_on_or_after, AGENT_T0 + 1200);
 	assert_int_equal(b.expires, AGENT_T0 + 1200);
 	assert_int_equal(b.assertion.nservices, 1);
@@ -459,7 +605,7 @@ test_reauthenticate(void **state)
 	assert_int_equal(start(h, UA_PORT, &(struct sip_req){.method = "INVITE",
 	    .extra = cred}), 1);
 	msg = receive(h);
-	agent_bindings_del(fx->agent->bindings, UA_FLOW);
+	assert_int_equal(agent_bindings_del(fx->agent->bindings, UA_FLOW, ALICE, NULL), 1);
 	ok_response(&resp, ALICE, VISITED, AGENT_T0 + 1800);
 	answer(h, msg, &resp);
 	wait_done(h);
@@ -547,6 +693,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register, home_setup, home_teardown),
+		cmocka_unit_test_setup_teardown(test_register_several, home_setup,
+		    home_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_full, home_setup, home_teardown),
 		cmocka_unit_test_setup_teardown(test_bindings_full, home_setup,
 		    home_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_int, home_setup, home_teardown),

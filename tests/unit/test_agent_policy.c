@@ -3,9 +3,10 @@
  * into the table as register_done would): the asserted identity handed to
  * the proxy, whatever the UA claimed; services the assertion lists; Date
  * freshness of MESSAGE and the store-and-forward exemption; Route only to
- * our proxies or the recorded path; the same AOR from another flow; the
- * unregistered roamer; re-challenge once the assertion or the
- * registration ran out (ACK and CANCEL pass), and the verdict counters.
+ * our proxies or the recorded path; the same AOR from another flow; another
+ * AOR from a registered flow, refused as from any flow; the unregistered
+ * roamer; re-challenge once the assertion or the registration ran out (ACK
+ * and CANCEL pass), and the verdict counters.
  * Registration and authentication are in test_agent.c.
  */
 #include <setjmp.h>
@@ -55,13 +56,16 @@ test_invite_voice(void **state)
 		send_req(fx, methods[i], "Content-Type: application/sdp\r\n");
 		agent_expect(fx->check, 200, PAI_ALICE);
 	}
-	/* From is never trusted: the identity is the binding's */
+	/* From picks the binding, never the identity (the assertion's): a
+	 * From of our realm is not the agent's (no PAI, as from any flow),
+	 * an AOR not bound on this flow is not registered */
 	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
 	    .from = "sip:boss@" VISITED});
-	agent_expect(fx->check, 200, PAI_ALICE);
+	agent_expect(fx->check, 200, "");
+	assert_string_equal(fx->check->reason, "local");
 	agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = "INVITE",
 	    .from = BOB_HOME});
-	agent_expect(fx->check, 200, PAI_ALICE);
+	agent_expect(fx->check, 403, "Forbidden (not registered)\r\n");
 	/* and no PAI came in: nothing counted as stripped */
 	assert_int_equal(rt_counter_value(fx->agent->metrics.pai_stripped), 0);
 	rt_time_set_now(0);
@@ -248,7 +252,8 @@ test_route(void **state)
 
 	put_alice(fx);
 	/* the route set recorded at REGISTER (a Path of an edge proxy) */
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, &b), 0);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    &b), 0);
 	snprintf(b.path[0], RT_URI_MAX, "sip:edge.visited.example;lr");
 	b.npath = 1;
 	assert_int_equal(agent_bindings_put(fx->agent->bindings, &b), 0);
@@ -310,9 +315,88 @@ test_flow(void **state)
 	send_req(fx, "INVITE", "");
 	agent_expect(fx->check, 200, PAI_ALICE);
 	/* once the binding is gone, alice is just not registered */
-	agent_bindings_del(fx->agent->bindings, UA_FLOW);
+	assert_int_equal(agent_bindings_del(fx->agent->bindings, UA_FLOW, ALICE, NULL), 1);
 	send_req(fx, "INVITE", "");
 	agent_expect(fx->check, 403, "Forbidden (not registered)\r\n");
+	rt_time_set_now(0);
+}
+
+/* The verdict of req from UA_IP:port (in a dialog: its To tagged), and
+ * the same from a flow that holds no binding (192.0.2.77): they must be
+ * alike, status, reason and body. */
+static void
+expect_as_unknown(struct agent_fixture *fx, int port, const struct sip_req *req,
+    int in_dialog, int status, const char *body)
+{
+	char text[4096], tagged[4200], *to;
+	const char *reason;
+	size_t len = agent_sip_text(req, text, sizeof(text));
+
+	if (in_dialog) {
+		assert_non_null(to = strstr(text, "\r\nTo: <"));
+		assert_non_null(to = strstr(to + 2, "\r\n"));
+		len = (size_t)snprintf(tagged, sizeof(tagged), "%.*s;tag=a73kszlfl%s",
+		    (int)(to - text), text, to);
+		memcpy(text, tagged, len + 1);
+	}
+	agent_run_raw(fx, "udp", "192.0.2.77", UA_PORT, text, len);
+	agent_expect(fx->check, status, body);
+	reason = fx->check->reason;
+	agent_run_raw(fx, "udp", UA_IP, port, text, len);
+	agent_expect(fx->check, status, body);
+	assert_string_equal(fx->check->reason, reason);
+}
+
+/*
+ * From picks the binding: a request from alice's flow claiming another
+ * AOR is refused as it would be from a flow nobody registered (not
+ * registered, or registered by another route), whatever alice holds there.
+ */
+static void
+test_other_aor_on_flow(void **state)
+{
+	struct agent_fixture *fx = *state;
+	static const char *const methods[] = {"INVITE", "MESSAGE", "BYE", "OPTIONS",
+	    "UPDATE", "INFO"};
+	char extra[128], date[64];
+
+	put_alice(fx);
+	agent_sip_date(rt_time_now(), date, sizeof(date));
+	snprintf(extra, sizeof(extra), "Date: %s\r\n", date);
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = methods[i],
+		    .from = BOB_HOME, .extra = extra}, 0, 403,
+		    "Forbidden (not registered)\r\n");
+		/* in a dialog (a re-INVITE, a BYE) */
+		expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = methods[i],
+		    .from = BOB_HOME, .extra = extra}, 1, 403,
+		    "Forbidden (not registered)\r\n");
+		/* alice herself still goes, with her identity */
+		agent_run(fx, UA_IP, UA_PORT, &(struct sip_req){.method = methods[i],
+		    .extra = extra});
+		agent_expect(fx->check, 200, PAI_ALICE);
+	}
+	/* bob registered elsewhere: the route changed, as from anywhere */
+	agent_put_binding(fx, "udp:" UA_IP ":5070", BOB_HOME, "voice,message",
+	    ASSERTION_END, REGISTRATION_END);
+	expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = "MESSAGE",
+	    .from = BOB_HOME, .extra = extra}, 0, 403,
+	    "Forbidden (not the registered route)\r\n");
+	agent_run(fx, UA_IP, 5070, &(struct sip_req){.method = "MESSAGE",
+	    .from = BOB_HOME, .extra = extra});
+	agent_expect(fx->check, 200, "P-Asserted-Identity: <" BOB_HOME ">\r\n");
+	/* and alice, not bound on bob's flow, is refused there */
+	expect_as_unknown(fx, 5070, &(struct sip_req){.method = "INVITE"}, 0, 403,
+	    "Forbidden (not the registered route)\r\n");
+	/* a From that is no AOR at all, from a flow with bindings */
+	expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = "INVITE",
+	    .from = "tel:+15551234567"}, 0, 400, "Bad Request (From)\r\n");
+	/* what is not the agent's passes as from anywhere: a From of our
+	 * realm, ACK and CANCEL */
+	expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = "INVITE",
+	    .from = "sip:boss@" VISITED}, 0, 200, "");
+	expect_as_unknown(fx, UA_PORT, &(struct sip_req){.method = "ACK",
+	    .from = BOB_HOME}, 1, 200, "");
 	rt_time_set_now(0);
 }
 
@@ -487,6 +571,8 @@ main(void)
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_flow, agent_fixture_setup,
 		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_other_aor_on_flow,
+		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_expired, agent_fixture_setup,
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_privacy, agent_fixture_setup,

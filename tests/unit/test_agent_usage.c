@@ -114,6 +114,24 @@ test_repeats(void **state)
 	assert_int_equal(rt_counter_value(fx->agent->metrics.records_stored), 2);
 }
 
+/* alice registers a second contact on her flow, by the REGISTER of
+ * call_id and cseq. */
+static void
+second_contact(struct agent_fixture *fx, const char *call_id, long cseq)
+{
+	struct agent_binding *b = calloc(1, sizeof(*b));
+
+	assert_non_null(b);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL, b),
+	    0);
+	snprintf(b->contact, sizeof(b->contact), "sip:alice@" UA_IP ":5060;line=2");
+	b->registered_ms = rt_time_now_ms();
+	b->register_hash = agent_usage_hash((struct rt_sip_str){call_id,
+	    strlen(call_id)}, cseq);
+	assert_int_equal(agent_bindings_put(fx->agent->bindings, b), 0);
+	free(b);
+}
+
 static void
 test_message_and_register(void **state)
 {
@@ -157,6 +175,13 @@ test_message_and_register(void **state)
 	assert_string_equal(text, "registration event 1 1800000002;"
 	    "registration event 1 1800001800");
 	assert_int_equal(RECORDS(fx), 3);
+	/* a second contact of alice's on the flow: its REGISTER is billed as
+	 * well, and the first binding stays */
+	second_contact(fx, "r-2@" UA_IP, 1);
+	usage_expect(usage_alice(fx, "register", sip_request("REGISTER", "r-2@" UA_IP,
+	    1)), 200, "stored");
+	assert_int_equal(agent_bindings_count(fx->agent->bindings), 2);
+	assert_int_equal(RECORDS(fx), 4);
 }
 
 static void
@@ -265,7 +290,8 @@ test_unbillable(void **state)
 	 * from happening): nothing a broker would refuse is acknowledged */
 	assert_non_null(b);
 	usage_put_alice(fx, "voice,message");
-	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, b), 0);
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    b), 0);
 	b->assertion.agreement_ref[0] = '\0';
 	assert_int_equal(agent_bindings_put(fx->agent->bindings, b), 0);
 	free(b);
