@@ -147,7 +147,8 @@ struct agent_binding {
 struct agent_bindings;
 
 /* A table of at most max bindings, at most max_per_flow of them from any
- * one flow (so one flow cannot take the table). */
+ * one flow (so one flow cannot take the table; 0: no such cap, for an SBC
+ * that sends every roamer on one flow). */
 int agent_bindings_new(size_t max, size_t max_per_flow,
     struct agent_bindings **bp) RT_WUR;
 void agent_bindings_free(struct agent_bindings *b);

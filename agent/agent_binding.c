@@ -268,7 +268,8 @@ agent_bindings_put(struct agent_bindings *bs, const struct agent_binding *b)
 		n->b = *b;
 		goto out;
 	}
-	if (flow_count_locked(bs, b->flow, now) >= bs->max_per_flow) {
+	if (bs->max_per_flow > 0 &&
+	    flow_count_locked(bs, b->flow, now) >= bs->max_per_flow) {
 		r = RT_ERR_DENIED;
 		goto out;
 	}

@@ -61,9 +61,11 @@ const struct rt_config_key agent_config_keys[] = {
 	{"agent", "max_bindings", RT_CFG_INT, "100000",
 	    "registrations of roamers kept at once (one per AOR, contact and source "
 	    "flow)", 16, 10000000, NULL},
-	{"agent", "max_bindings_per_flow", RT_CFG_INT, "32",
+	{"agent", "max_bindings_per_flow", RT_CFG_INT, "0",
 	    "registrations kept at once from one source flow (transport, address, "
-	    "port), e.g. a phone's lines: more are refused (403)", 1, 100000, NULL},
+	    "port), more are refused (403); 0: no cap. Set it (e.g. 32) when phones "
+	    "reach the proxy directly; leave 0 when an SBC or edge proxy sends all "
+	    "roamers on one flow", 0, 10000000, NULL},
 	{"agent", "max_expires", RT_CFG_DURATION, "1h",
 	    "longest registration accepted (a longer Expires is shortened)", 60, 86400, NULL},
 	{"agent", "fail_window", RT_CFG_DURATION, "1m",
