@@ -142,6 +142,9 @@ struct agent_binding {
 	/* the REGISTER that made it, for its usage report */
 	uint64_t registered_ms;
 	uint64_t register_hash;		/* agent_usage_hash of its Call-ID, CSeq */
+	/* registered under an RFC 3329 security agreement: every later
+	 * request must carry our Security-Verify */
+	int sec_agreed;
 };
 
 struct agent_bindings;
@@ -284,6 +287,12 @@ void agent_auth_challenge(struct agent_check *c, int stale, const char *why);
  * when there are none. 0 = verdict now, 1 = later (through the home realm).
  */
 int agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr);
+/*
+ * RFC 3329: whether c's Security-Verify repeats our Security-Server, when
+ * one is required (the client negotiated, or it sends one). Always true
+ * when we offer none (security_server empty) or nothing is required.
+ */
+int agent_auth_security_ok(const struct agent_check *c, int required);
 /* After the home realm vouched for c's subscriber: finish the verdict. */
 void agent_policy_authenticated(struct agent_check *c, const struct rt_assertion *a);
 

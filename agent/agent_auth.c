@@ -99,6 +99,17 @@ digest_uri_ok(const struct agent_config *ac, struct rt_sip_str uri,
 	    agent_config_is_proxy(ac, &u);
 }
 
+int
+agent_auth_security_ok(const struct agent_check *c, int required)
+{
+	const char *ours = c->agent->config->security_server;
+	int v = c->msg.first[RT_HDR_SECURITY_VERIFY];
+
+	if (*ours == '\0' || !required)
+		return 1;
+	return v >= 0 && rt_sip_str_eq(c->msg.headers[v].value, ours);
+}
+
 static void
 forbid(struct agent_check *c, const char *reason, const char *phrase)
 {
@@ -277,16 +288,10 @@ agent_auth_start(struct agent_check *c, enum rt_sip_hdr cred_hdr)
 	 * sends one, with or without Security-Client: one we did not offer
 	 * is a tampered or downgraded negotiation.
 	 */
-	if (*a->config->security_server != '\0' &&
-	    (c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0 ||
+	if (!agent_auth_security_ok(c, c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0 ||
 	    c->msg.first[RT_HDR_SECURITY_VERIFY] >= 0)) {
-		int v = c->msg.first[RT_HDR_SECURITY_VERIFY];
-
-		if (v < 0 || !rt_sip_str_eq(c->msg.headers[v].value,
-		    a->config->security_server)) {
-			forbid(c, "security_agreement", "Forbidden (security agreement mismatch)");
-			return 0;
-		}
+		forbid(c, "security_agreement", "Forbidden (security agreement mismatch)");
+		return 0;
 	}
 	memset(&req, 0, sizeof(req));
 	snprintf(req.public_id, sizeof(req.public_id), "%s", c->aor);

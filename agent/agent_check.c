@@ -326,6 +326,9 @@ register_done(struct agent_check *c, const struct rt_assertion *as)
 	snprintf(b->aor, sizeof(b->aor), "%s", c->aor);
 	snprintf(b->home, sizeof(b->home), "%s", c->home);
 	b->assertion = *as;
+	/* agent_auth_start checked its Security-Verify against ours */
+	b->sec_agreed = *a->config->security_server != '\0' &&
+	    c->msg.first[RT_HDR_SECURITY_CLIENT] >= 0;
 	if (e > a->config->max_expires)
 		e = a->config->max_expires;
 	b->expires = now + e;
@@ -643,6 +646,14 @@ check_request(struct agent_check *c)
 	}
 	_Static_assert(sizeof(c->home) == sizeof(b.home), "home: one size");
 	memcpy(c->home, b.home, sizeof(c->home));
+	/* RFC 3329: after an agreement, every request repeats our
+	 * Security-Server (ACK and CANCEL ride on a checked transaction) */
+	if (c->msg.method != RT_SIP_ACK && c->msg.method != RT_SIP_CANCEL &&
+	    !agent_auth_security_ok(c, b.sec_agreed ||
+	    c->msg.first[RT_HDR_SECURITY_VERIFY] >= 0)) {
+		forbid(c, "security_agreement", "Forbidden (security agreement mismatch)");
+		return 0;
+	}
 	if (now >= b.assertion.not_on_or_after || now >= b.expires) {
 		/* ACK and CANCEL cannot be challenged (RFC 3261 22.1) */
 		if (c->msg.method == RT_SIP_ACK || c->msg.method == RT_SIP_CANCEL) {

@@ -71,6 +71,40 @@ test_invite_voice(void **state)
 	rt_time_set_now(0);
 }
 
+/* RFC 3329: after a REGISTER under a security agreement, every request of
+ * the binding repeats our Security-Server; a Security-Verify that is not
+ * ours is refused with or without one. */
+static void
+test_security_verify(void **state)
+{
+	struct agent_fixture *fx = *state;
+	struct agent_binding b;
+
+	put_alice(fx);
+	/* no agreement: none needed, but a foreign one is refused */
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	send_req(fx, "INVITE", "Security-Verify: digest;q=0.5\r\n");
+	agent_expect(fx->check, 403, "Forbidden (security agreement mismatch)\r\n");
+	/* registered under an agreement */
+	assert_int_equal(agent_bindings_get(fx->agent->bindings, UA_FLOW, ALICE, NULL,
+	    &b), 0);
+	b.sec_agreed = 1;
+	assert_int_equal(agent_bindings_put(fx->agent->bindings, &b), 0);
+	send_req(fx, "INVITE", "");
+	agent_expect(fx->check, 403, "Forbidden (security agreement mismatch)\r\n");
+	assert_string_equal(fx->check->reason, "security_agreement");
+	send_req(fx, "MESSAGE", "Security-Verify: digest;q=0.5\r\n");
+	agent_expect(fx->check, 403, "Forbidden (security agreement mismatch)\r\n");
+	send_req(fx, "INVITE", "Security-Verify: " SEC_SERVER "\r\n");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	/* ACK and CANCEL ride on a transaction already checked */
+	send_req(fx, "ACK", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+	send_req(fx, "CANCEL", "");
+	agent_expect(fx->check, 200, PAI_ALICE);
+}
+
 static void
 test_services(void **state)
 {
@@ -571,6 +605,8 @@ main(void)
 		    agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_flow, agent_fixture_setup,
 		    agent_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_security_verify,
+		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_other_aor_on_flow,
 		    agent_fixture_setup, agent_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_expired, agent_fixture_setup,
