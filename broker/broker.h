@@ -99,6 +99,7 @@ struct broker_config {
 	const char *agent_listen;
 	char agent_listen_default[600];
 	const char *agent_ca;		/* "" = agents over ipc only */
+	const char *agent_crl;		/* agent_ca's CRL, "" = none */
 	int agent_contexts;
 	const char *subscribers_db;
 	char subscribers_db_default[600];

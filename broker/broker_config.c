@@ -76,6 +76,11 @@ const struct rt_config_key broker_config_keys[] = {
 	{"broker", "agent_ca", RT_CFG_PATH, "",
 	    "operator CA whose certificates agents present over tls+tcp (the only CA "
 	    "trusted there: not the federation CA)", 0, 0, NULL},
+	{"broker", "agent_crl", RT_CFG_PATH, "",
+	    "CRL of agent_ca (PEM), checked in the TLS handshake of every agent: a "
+	    "revoked agent certificate cannot connect, and past the CRL's nextUpdate "
+	    "no agent can (fail closed). Read at start: restart to apply a new one",
+	    0, 0, NULL},
 	{"broker", "agent_contexts", RT_CFG_INT, "256",
 	    "agent requests handled at once (each waits for its home realm)", 1, 65536, NULL},
 	{"broker", "subscribers", RT_CFG_PATH, "",
@@ -246,6 +251,9 @@ broker_config_load(const char *path, struct broker_config *bc, char *err,
 	bc->agent_ca = rt_config_str(cfg, "broker", "agent_ca");
 	if (bc->agent_ca == NULL)
 		bc->agent_ca = "";
+	bc->agent_crl = rt_config_str(cfg, "broker", "agent_crl");
+	if (bc->agent_crl == NULL)
+		bc->agent_crl = "";
 	bc->agent_contexts = (int)rt_config_int(cfg, "broker", "agent_contexts");
 	bc->subscribers_db = rt_config_str(cfg, "broker", "subscribers");
 	if (bc->subscribers_db == NULL || *bc->subscribers_db == '\0') {

@@ -31,13 +31,16 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
     const char *server_name, nng_tls_config **cfgp, struct rt_fault *fault)
 {
 	const char *ca_key = ca_path == bc->agent_ca ? "agent_ca" : "ca";
-	struct rt_buf ca, cert, key, pass;
+	struct rt_buf ca, crl, cert, key, pass;
 	nng_tls_config *cfg = NULL;
 	const char *whose = "";
-	int r, nerr;
+	/* our agents' certificates are checked against agent_ca's CRL here,
+	 * in the handshake: nothing else checks them later */
+	int agents = ca_path == bc->agent_ca && *bc->agent_crl != '\0', r, nerr;
 
 	*cfgp = NULL;
 	rt_fault_set(fault, NULL, NULL, 0);
+	rt_buf_init(&crl, RT_CRL_MAX);
 	rt_buf_init(&ca, RT_PEM_MAX);
 	rt_buf_init(&cert, RT_PEM_MAX);
 	rt_buf_init(&key, RT_PEM_MAX);
@@ -45,6 +48,7 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
 	rt_buf_init(&pass, 1024);
 	rt_buf_set_secret(&pass);
 	if ((r = read_pem(ca_key, ca_path, &ca, fault)) != 0 ||
+	    (agents && (r = read_pem("agent_crl", bc->agent_crl, &crl, fault)) != 0) ||
 	    (r = read_pem("cert", bc->cert, &cert, fault)) != 0)
 		goto out;
 	if ((r = rt_file_check_private(bc->key)) != 0) {
@@ -85,8 +89,10 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
 	if ((nerr = nng_tls_config_alloc(&cfg, server_name != NULL ?
 	    NNG_TLS_MODE_CLIENT : NNG_TLS_MODE_SERVER)) != 0 ||
 	    (nerr = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
-	    (nerr = nng_tls_config_ca_chain(cfg, rt_buf_str(&ca), NULL)) != 0) {
-		rt_fault_set(fault, ca_key, ca_path, r);
+	    (nerr = nng_tls_config_ca_chain(cfg, rt_buf_str(&ca),
+	    agents ? rt_buf_str(&crl) : NULL)) != 0) {
+		rt_fault_set(fault, agents ? "agent_crl" : ca_key,
+		    agents ? bc->agent_crl : ca_path, r);
 		goto refused;
 	}
 	if ((nerr = nng_tls_config_own_cert(cfg, rt_buf_str(&cert), rt_buf_str(&key),
@@ -109,6 +115,7 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
 	if (cfg != NULL)
 		nng_tls_config_free(cfg);
 	rt_buf_fini(&ca);
+	rt_buf_fini(&crl);
 	rt_buf_fini(&cert);
 	rt_buf_fini(&key);
 	rt_buf_fini(&pass);

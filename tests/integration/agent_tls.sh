@@ -195,5 +195,34 @@ ok "  ... a roamer's REGISTER gets 503, never 200" refused broker-gone "$AGENT_P
 ok "  ... and the agent logs why it cannot dial: refused" \
     wait_for 5 logged agent "event=broker_dial_failed .*reason=refused"
 
-for n in agent broker-home; do stop "$n"; done
+# --- revocation: the operator revokes agent1's certificate and gives the
+# broker its CA's CRL (agent_crl): agent1 can no longer connect, an agent
+# with another certificate of the same CA still can
+ok "the operator revokes agent1's certificate and publishes its CRL" eval \
+    '"$PKI" revoke --dir opca --cert agent1.visited.example/agent1.visited.example.crt \
+    >/dev/null && "$PKI" crl --dir opca --out opca-crl.pem >/dev/null'
+ok "  ... and issues another agent certificate" \
+    roaming_cert opca agent2.visited.example
+sed -i "s|^agent_ca = .*|&\nagent_crl = $WORK/opca-crl.pem|" visited.example.conf
+ok "roamtrust-broker check accepts agent_crl" "$BROKER" check -c visited.example.conf
+lines=$(wc -l <broker-visited.log 2>/dev/null || echo 0)
+start broker-visited "$BROKER" run -c visited.example.conf
+ok "the visited broker restarts with the CRL and peers again" \
+    wait_for 20 peer_up visited.example home.example
+A2_PORT=$(free_port)
+agent_conf agent2 "$A2_PORT" agent2.visited.example "$WORK/ca/ca.crt"
+sed -i 's/agent1\.visited\.example\.\(crt\|key\)/agent2.visited.example.\1/' agent2.conf
+start agent2 "$AGENT" run -c agent2.conf
+ok "agent2 (not revoked) connects" \
+    wait_for 10 logged agent2 "event=broker_connected url=tls\+tcp://127.0.0.1:$AGENTS_PORT"
+ok "  ... and alice registers through it (200)" \
+    eval 'roam_register a2 "$A2_PORT" "$(free_port)" alice "Roam-Wide-2026!" &&
+    [ "$(status a2-2)" = 200 ]'
+ok "agent1 (revoked): its REGISTER gets 503, never 200" refused revoked "$AGENT_PORT"
+ok "  ... it never connected again" \
+    eval '[ "$(grep -c "event=broker_connected" "$WORK/agent.log")" = 1 ]'
+ok "  ... and the broker logs the refused TLS client" wait_for 5 \
+    logged broker-visited "event=agent_tls_refused reason=auth .*listen=tls\+tcp://127.0.0.1:$AGENTS_PORT"
+
+for n in agent agent2 broker-visited broker-home; do stop "$n"; done
 finish
