@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "fuzz_agent_config.h"
 #include "rt_codec.h"
 #include "rt_log.h"
 
@@ -73,42 +74,19 @@ fuzz_agent_new(const char *prog)
 	rt_time_set_now(T0);
 	if (mkdtemp(dir) == NULL)
 		abort();
-	config.realm = "visited.example";
-	config.local_realms[config.nlocal_realms++] = "visited.example";
+	fuzz_agent_config_base(&config, dir);
 	config.local_realms[config.nlocal_realms++] = "local.example";
-	config.broker = "ipc:///nonexistent/broker.sock";
-	config.broker_ca = config.cert = config.key = "";
-	config.listen = "127.0.0.1:0";
-	config.metrics_listen = "";
-	config.state_dir = dir;
-	config.admin_socket = "";
-	config.algorithms[config.nalgorithms++] = RT_DIGEST_SHA256;
 	config.algorithms[config.nalgorithms++] = RT_DIGEST_MD5;
 	config.nonce_lifetime = NONCE_LIFETIME;
-	config.nonce_rotate = 3600;
-	config.auth_timeout_ms = 3000;
-	config.retry_after = 5;
-	config.date_window = 300;
 	config.store_and_forward[config.nstore_and_forward++] = SAF_SRC;
 	config.proxy_uris[config.nproxy_uris++] = "proxy.visited.example";
 	config.proxy_uris[config.nproxy_uris++] = "198.51.100.1:5070";
 	config.security_server = "digest;q=0.1";
 	config.max_bindings = 1024;
 	config.max_bindings_per_flow = 32;
-	config.max_expires = 3600;
-	config.fail_window = 60;
 	config.fail_limit_source = 2;
 	config.fail_limit_identity = 1;
-	config.ban_time = 300;
-	config.http_threads = 1;
-	config.broker_contexts = 1;
-	config.log_level = "err";
-	config.log_dest = "stderr";
-	config.spool = "";
-	config.max_call_duration = 14400;
-	config.usage_pending_time = 300;
 	config.usage_pending_max = 1024;
-	config.usage_batch = 1000;
 	if (agent_new(&config, &a) != 0)
 		abort();
 	rmdir(dir);	/* not started: the state folder is never used */

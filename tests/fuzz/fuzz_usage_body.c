@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "fuzz_agent_config.h"
 #include "rt_codec.h"
 #include "rt_log.h"
 
@@ -134,38 +135,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(spool_path, sizeof(spool_path), "%s/spool.db", dir);
-	config.realm = "visited.example";
-	config.local_realms[config.nlocal_realms++] = "visited.example";
-	config.broker = "ipc:///nonexistent/broker.sock";
-	config.broker_ca = config.cert = config.key = "";
-	config.listen = "127.0.0.1:0";
-	config.metrics_listen = "";
-	config.state_dir = dir;
-	config.admin_socket = "";
-	config.algorithms[config.nalgorithms++] = RT_DIGEST_SHA256;
-	config.nonce_lifetime = 300;
-	config.nonce_rotate = 3600;
-	config.auth_timeout_ms = 3000;
-	config.retry_after = 5;
-	config.date_window = 300;
-	config.security_server = "";
+	fuzz_agent_config_base(&config, dir);
 	config.max_bindings = 16;
 	config.max_bindings_per_flow = 4;
-	config.max_expires = 3600;
-	config.fail_window = 60;
 	config.fail_limit_source = 10;
 	config.fail_limit_identity = 10;
-	config.ban_time = 300;
-	config.http_threads = 1;
-	config.broker_contexts = 1;
-	config.log_level = "err";
-	config.log_dest = "stderr";
 	config.spool = spool_path;
 	config.spool_keep_sent = 86400;
-	config.max_call_duration = 14400;
-	config.usage_pending_time = 300;
 	config.usage_pending_max = 4096;
-	config.usage_batch = 1000;
 	config.usage_timeout_ms = 10000;
 	config.usage_retry_max = 60;
 	if (agent_new(&config, &agent) != 0)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_messages.h"
 #include "helper_export.h"
 #include "rt_export_read_int.h"
 #include "rt_log.h"
@@ -104,35 +105,6 @@ same_items(const struct rt_export_item *a, const struct rt_export_item *b)
 }
 
 /*
- * Whether two messages agree: "line N: " exactly, and the rest but for
- * numbers (libxml2 names the line a tag opened on, and after a handoff
- * it saw the root tag on its line 1).
- */
-static int
-same_message(const char *a, const char *b)
-{
-	const char *ca = strchr(a, ':'), *cb = strchr(b, ':'), *x, *y;
-
-	if ((ca == NULL) != (cb == NULL) || (ca != NULL &&
-	    (ca - a != cb - b || strncmp(a, b, (size_t)(ca - a)) != 0)))
-		return 0;
-	/* libxml2's long messages are cut: compare their start */
-	for (x = ca != NULL ? ca : a, y = cb != NULL ? cb : b;
-	    (*x != '\0' || *y != '\0') && x - a < 100;) {
-		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
-			while (*x >= '0' && *x <= '9')
-				x++;
-			while (*y >= '0' && *y <= '9')
-				y++;
-			continue;
-		}
-		if (*x++ != *y++)
-			return 0;
-	}
-	return 1;
-}
-
-/*
  * Reads text both ways; they must agree on everything, messages too.
  * Returns the number of records, or the error; *fastp (may be NULL) gets
  * the outcome of the default way (items up to max kept, caller frees).
@@ -149,7 +121,8 @@ read_both(const char *text, size_t len, long max, struct outcome *fastp)
 	assert_non_null(slow.items = calloc((size_t)max + 1, sizeof(*slow.items)));
 	read_way(text, len, 0, &fast);
 	read_way(text, len, RT_EXPORT_READ_LIBXML2, &slow);
-	if (fast.ret != slow.ret || fast.n != slow.n || !same_message(fast.err, slow.err))
+	if (fast.ret != slow.ret || fast.n != slow.n ||
+	    !export_messages_agree(fast.err, slow.err))
 		fail_msg("the fast path gave %d after %ld (%s), libxml2 %d after %ld (%s)",
 		    fast.ret, fast.n, fast.err, slow.ret, slow.n, slow.err);
 	assert_int_equal(fast.opened, slow.opened);
