@@ -51,19 +51,13 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
 	    (agents && (r = read_pem("agent_crl", bc->agent_crl, &crl, fault)) != 0) ||
 	    (r = read_pem("cert", bc->cert, &cert, fault)) != 0)
 		goto out;
-	if ((r = rt_file_check_private(bc->key)) != 0) {
-		rt_fault_set(fault, "key", bc->key, r);
-		goto out;
-	}
-	if ((r = read_pem("key", bc->key, &key, fault)) != 0)
-		goto out;
 	if (*bc->key_passphrase_file != '\0') {
 		EVP_PKEY *pk = NULL;
 
 		/*
-		 * OpenSSL decrypts it here and nng gets it in clear, from
-		 * memory: nng's mbedTLS cannot decrypt the PKCS#8 that OpenSSL
-		 * (and so roamtrust-pki) writes.
+		 * OpenSSL decrypts it here (rt_key_load checks its mode too)
+		 * and nng gets it in clear, from memory: nng's mbedTLS cannot
+		 * decrypt the PKCS#8 that OpenSSL (and so roamtrust-pki) writes.
 		 */
 		if ((r = rt_passphrase_load(bc->key_passphrase_file, &pass)) != 0) {
 			rt_fault_set(fault, "key_passphrase_file", bc->key_passphrase_file, r);
@@ -76,8 +70,11 @@ broker_tls_config(const struct broker_config *bc, const char *ca_path,
 			goto out;
 		}
 		EVP_PKEY_free(pk);
-		rt_buf_reset(&pass);
-	}
+	} else if ((r = rt_file_check_private(bc->key)) != 0) {
+		rt_fault_set(fault, "key", bc->key, r);
+		goto out;
+	} else if ((r = read_pem("key", bc->key, &key, fault)) != 0)
+		goto out;
 	r = RT_ERR_CRYPTO;
 	/*
 	 * nng's defaults verify nothing: require the peer's certificate, chain
